@@ -1,0 +1,457 @@
+"""Officer app (PWA) in a real browser against a real server with the demo data.
+
+One server for the module (the `server` fixture); a fresh browser context per
+test. Dispatchers act through the HTTP sync API (and a websocket for the
+emergency test), exactly as the console does. Each test uses its own unit so
+the order of the tests does not matter.
+
+The first visit opens `/` as a new phone would (served as text/html); after
+that the service worker serves it, offline too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+PASSWORD = "patrol-demo"
+GEO = {"latitude": 44.9700, "longitude": 19.6100}  # Sremska Mitrovica
+RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)*\.[a-z_]+(?:\.[a-z_]+)*\b")
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def when(ms: int) -> datetime:
+    """Playwright (Python) reads a bare number given to the clock as seconds: pass datetimes."""
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+class Desk:
+    """A dispatcher talking to the server as the console does (HTTP sync)."""
+
+    def __init__(self, base: str, username: str = "dispatcher1") -> None:
+        self.base = base
+        self.device_id = str(uuid.uuid4())
+        r = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                        "device_id": self.device_id}, timeout=30)
+        r.raise_for_status()
+        self.token = r.json()["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+        self.seq = 0
+        self.cursor = 0
+
+    def get(self, path: str) -> Any:
+        r = httpx.get(f"{self.base}{path}", headers=self.headers, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def push(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        self.seq += 1
+        at = now_ms()
+        m = {"v": 1, "client_id": self.device_id, "seq": self.seq, "name": name,
+             "hlc": f"{at:012x}-0000-{self.device_id}", "device_at": at, "base_version": None, "args": args}
+        r = httpx.post(f"{self.base}/api/sync/push", headers=self.headers,
+                       json={"mutations": [m], "device_now": at}, timeout=30)
+        r.raise_for_status()
+        res = r.json()["results"][0]
+        assert res["outcome"] in ("applied", "merged"), res
+        return res
+
+    def pull_all(self) -> list[dict[str, Any]]:
+        """Changes since the last call (the first call reads up to the head)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            r = httpx.post(f"{self.base}/api/sync/pull", headers=self.headers,
+                           json={"cursor": self.cursor, "limit": 1000}, timeout=30)
+            r.raise_for_status()
+            page = r.json()
+            out.extend(page["changes"])
+            self.cursor = page["cursor"]
+            if not page["more"]:
+                return out
+
+    def new_assignment(self, unit_id: str, **incident: Any) -> tuple[str, str]:
+        incident_id, assignment_id = str(uuid.uuid4()), str(uuid.uuid4())
+        args = {"incident_id": incident_id, "type": "traffic_accident", "priority": 2, "lat": 44.9812,
+                "lon": 19.6205, "address": "Kralja Petra I 12, Sremska Mitrovica",
+                "description": "Two cars, no injuries reported", "hazards": "Fuel on the road",
+                "caller_name": "Test Caller", "caller_phone": "+381 64 000 0000",
+                "call_received_at": now_ms() - 30 * 60_000, **incident}
+        self.push("incident.create", args)
+        self.push("assignment.create", {"assignment_id": assignment_id, "incident_id": incident_id,
+                                        "unit_id": unit_id})
+        return incident_id, assignment_id
+
+
+@pytest.fixture(scope="module")
+def desk(server) -> Desk:
+    d = Desk(server.base_url)
+    # A cursor of 0 always gets a snapshot (state only, no status events), and a fresh
+    # database has an empty change log: make one change, then move the cursor to the head
+    # so later pulls are incremental and see only what the tests make.
+    d.push("incident.create", {"incident_id": str(uuid.uuid4()), "type": "other", "priority": 4,
+                               "description": "e2e: start of the change log"})
+    d.pull_all()
+    assert d.cursor > 0
+    return d
+
+
+@pytest.fixture(scope="module")
+def crews(server, desk: Desk) -> dict[str, dict[str, Any]]:
+    """Units with a crew on shift now: call sign → {unit, usernames} (the seed is deterministic,
+    the shifts follow the clock)."""
+    out = server.patrol("user", "list")
+    assert out.returncode == 0, out.stderr
+    by_name: dict[str, str] = {}
+    for line in out.stdout.splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4:
+            by_name[parts[3].strip()] = parts[0]
+    result = {}
+    for u in desk.get("/api/units"):
+        names = [by_name[c["full_name"]] for c in u.get("crew") or [] if c.get("full_name") in by_name]
+        if names and not u.get("current_assignment_id"):
+            result[u["call_sign"]] = {"unit": u, "usernames": names}
+    assert len(result) >= 3, f"need three free units on shift, found {sorted(result)}"
+    return result
+
+
+def pick(crews: dict[str, dict[str, Any]], index: int, member: int = 0) -> tuple[dict[str, Any], str]:
+    call_sign = sorted(crews)[index]
+    return crews[call_sign]["unit"], crews[call_sign]["usernames"][member]
+
+
+@pytest.fixture
+def context(browser, server) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=server.base_url, geolocation=GEO, permissions=["geolocation"],
+                              viewport={"width": 412, "height": 900})
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def open_app(page: Page) -> None:
+    page.goto("/")
+    # (wait_for_function evaluates a string, which the app's CSP forbids: poll instead)
+    deadline = time.monotonic() + 15
+    while not page.evaluate("() => !!navigator.serviceWorker.controller"):
+        assert time.monotonic() < deadline, "the service worker never took control"
+        page.wait_for_timeout(100)
+
+
+def sign_in(page: Page, username: str, call_sign: str) -> None:
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page.get_by_test_id("call-sign")).to_have_text(call_sign, timeout=15_000)
+    expect(page.locator(".sync")).to_have_attribute("data-state", "live", timeout=15_000)
+
+
+def nav(page: Page, screen: str) -> None:
+    page.locator(".bottom-nav__item").nth(["home", "assignment", "notes", "settings"].index(screen)).click()
+
+
+def all_sent(page: Page, timeout: int = 20_000) -> None:
+    expect(page.locator(".sync__pending")).not_to_have_class(re.compile("waiting"), timeout=timeout)
+    expect(page.locator(".sync")).to_have_attribute("data-state", "live", timeout=timeout)
+
+
+# --------------------------------------------------------------------------- install
+
+
+def test_install_criteria(context: BrowserContext, server) -> None:
+    page = context.new_page()
+    open_app(page)
+    href = page.locator("link[rel=manifest]").get_attribute("href")
+    assert href
+    manifest = page.evaluate("(h) => fetch(h).then((r) => r.json())", href)
+    assert manifest["start_url"] == "/" and manifest["display"] == "standalone"
+    assert manifest["name"] and any(i["sizes"] == "512x512" for i in manifest["icons"])
+    assert any(i["sizes"] == "192x192" for i in manifest["icons"])
+    expect(page.locator("#username")).to_be_visible()
+
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("#username")).to_be_visible(timeout=10_000)
+    # The start URL itself comes from the service worker's precache.
+    page.goto("/")
+    expect(page.locator("#username")).to_be_visible(timeout=10_000)
+    context.set_offline(False)
+
+
+# --------------------------------------------------------------------------- the offline shift
+
+
+def test_offline_shift_syncs_original_times_exactly_once(context: BrowserContext, server, desk: Desk,
+                                                         crews) -> None:
+    unit, username = pick(crews, 0)
+    page = context.new_page()
+    # The phone's clock is ours to drive (and 10 minutes behind the server's, as phones are).
+    page.clock.install(time=when(now_ms() - 10 * 60_000))
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+
+    incident_id, assignment_id = desk.new_assignment(unit["id"])
+    card = page.get_by_test_id("assignment-card")
+    expect(card).to_be_visible(timeout=5_000)  # arrived live over the websocket
+    card.click()
+    expect(page.get_by_test_id("assignment-address")).to_contain_text("Kralja Petra I 12")
+    page.get_by_test_id("acknowledge").click()
+    expect(page.get_by_test_id("assignment-state")).to_have_attribute("data-state", "acknowledged")
+    all_sent(page)
+
+    context.set_offline(True)
+    expect(page.locator(".sync")).to_have_attribute("data-state", "offline", timeout=10_000)
+    t1 = page.evaluate("Date.now()") + 1000
+    page.clock.pause_at(when(t1))
+    nav(page, "home")
+    page.locator(".statuses .status-button[data-status=en_route]").click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("En route")
+    page.clock.fast_forward("04:00")
+    page.locator(".statuses .status-button[data-status=on_scene]").click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("On scene")
+    nav(page, "notes")
+    page.fill("#note-body", "Both drivers breathalysed, negative.")
+    page.locator("form button[type=submit]").first.click()
+    expect(page.get_by_test_id("notes")).to_contain_text("Both drivers breathalysed")
+    expect(page.locator(".sync__pending")).to_have_text("3 changes waiting to send")
+    page.clock.resume()
+
+    # Still offline: the reload comes from the service worker, state and outbox from IndexedDB.
+    page.reload()
+    expect(page.get_by_test_id("current-status")).to_contain_text("On scene", timeout=10_000)
+    expect(page.locator(".sync__pending")).to_have_text("3 changes waiting to send")
+    nav(page, "notes")
+    expect(page.get_by_test_id("notes")).to_contain_text("not sent yet")
+
+    context.set_offline(False)
+    all_sent(page)
+    expect(page.get_by_test_id("notes")).not_to_contain_text("not sent yet", timeout=10_000)
+
+    # The server has each event once, with the device's own times.
+    detail = desk.get(f"/api/incidents/{incident_id}")
+    kinds = [e["kind"] for e in detail["timeline"] if e.get("unit_id") == unit["id"] or e["kind"] == "note"]
+    assert kinds.count("en_route") == 1 and kinds.count("on_scene") == 1 and kinds.count("note") == 1, kinds
+    at = {e["kind"]: e["at"] for e in detail["timeline"]}
+    assert at["on_scene"] - at["en_route"] == 4 * 60_000
+    asg = next(a for a in detail["assignments"] if a["id"] == assignment_id)
+    assert asg["state"] == "on_scene"
+
+    # What a dispatcher's pull sees: the status events, each once, with the exact device times.
+    changes = desk.pull_all()
+    events = {c["entity_id"]: c["data"] for c in changes
+              if c["entity"] == "unit_status_event" and c["data"]["unit_id"] == unit["id"]}
+    device_times = sorted(e["device_at"] for e in events.values())
+    assert device_times == [t1, t1 + 4 * 60_000], device_times
+    units = [c["data"] for c in changes if c["entity"] == "unit" and c["entity_id"] == unit["id"]]
+    assert units and units[-1]["status"] == "on_scene"
+
+
+# --------------------------------------------------------------------------- reassigned while offline
+
+
+def test_reassignment_while_offline_gives_a_readable_notice(context: BrowserContext, server, desk: Desk,
+                                                            crews) -> None:
+    unit, username = pick(crews, 1)
+    other = next(u for u in desk.get("/api/units") if u["status"] == "off_duty" and not u.get("crew"))
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    _, assignment_id = desk.new_assignment(unit["id"], type="burglary", address="Trg Svetog Stefana 1")
+    page.get_by_test_id("assignment-card").click()
+    expect(page.get_by_test_id("assignment-state")).to_have_attribute("data-state", "pending", timeout=5_000)
+
+    context.set_offline(True)
+    expect(page.locator(".sync")).to_have_attribute("data-state", "offline", timeout=10_000)
+    desk.push("assignment.reassign", {"assignment_id": assignment_id, "new_assignment_id": str(uuid.uuid4()),
+                                      "unit_id": other["id"], "additional": True})
+    page.get_by_test_id("acknowledge").click()
+    expect(page.get_by_test_id("assignment-state")).to_have_attribute("data-state", "acknowledged")
+
+    context.set_offline(False)
+    notice = page.get_by_test_id("notice")
+    expect(notice).to_contain_text("Not accepted: acknowledging the assignment", timeout=20_000)
+    expect(notice).to_contain_text(f"given to {other['call_sign']}")
+    all_sent(page)
+    notice.get_by_role("button").click()
+    expect(notice).to_have_count(0)
+
+
+# --------------------------------------------------------------------------- emergency
+
+
+def _desk_socket(base: str, token: str, seen: list[tuple[float, dict[str, Any]]], ready: threading.Event,
+                 stop: threading.Event) -> None:
+    from websockets.sync.client import connect
+
+    with connect(base.replace("http", "ws", 1) + "/ws", max_size=None) as ws:
+        ws.send(json.dumps({"type": "auth", "token": token, "cursor": 0, "protocol": 1}))
+        while not stop.is_set():
+            try:
+                frame = json.loads(ws.recv(timeout=0.2))
+            except TimeoutError:
+                continue
+            if frame["type"] == "changes" and not frame["more"]:
+                ready.set()
+            elif frame["type"] == "change" and frame["change"]["entity"] == "alert":
+                seen.append((time.monotonic(), frame["change"]))
+
+
+def test_emergency_hold_reaches_dispatch_within_a_second(context: BrowserContext, server, desk: Desk,
+                                                         crews) -> None:
+    unit, username = pick(crews, 0, member=1)
+    seen: list[tuple[float, dict[str, Any]]] = []
+    ready, stop = threading.Event(), threading.Event()
+    thread = threading.Thread(target=_desk_socket, args=(server.base_url, desk.token, seen, ready, stop),
+                              daemon=True)
+    thread.start()
+    try:
+        assert ready.wait(30), "dispatcher socket did not catch up"
+        page = context.new_page()
+        open_app(page)
+        sign_in(page, username, unit["call_sign"])
+        button = page.get_by_test_id("emergency")
+
+        # A short press does nothing.
+        button.hover()
+        page.mouse.down()
+        page.wait_for_timeout(400)
+        page.mouse.up()
+        page.wait_for_timeout(300)
+        expect(page.get_by_test_id("alert-banner")).to_have_count(0)
+
+        page.mouse.down()
+        expect(button).to_have_class(re.compile("is-holding"))
+        page.wait_for_timeout(1600)
+        held = time.monotonic()
+        page.mouse.up()
+        expect(page.get_by_test_id("alert-banner")).to_be_visible(timeout=2_000)
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert seen, "the dispatcher never saw the alert"
+        arrived, change = seen[0]
+        assert change["data"]["unit_id"] == unit["id"] and change["data"]["state"] == "raised"
+        assert change["data"]["lat"] == pytest.approx(GEO["latitude"], abs=1e-3)
+        assert arrived - held < 1.0, f"alert took {arrived - held:.2f} s"
+        expect(page.get_by_test_id("alert-banner")).to_contain_text("Delivered to dispatch")
+
+        # It stays up until a dispatcher acknowledges it.
+        desk.push("alert.acknowledge", {"alert_id": change["entity_id"]})
+        expect(page.get_by_test_id("alert-banner")).to_have_count(0, timeout=5_000)
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+# --------------------------------------------------------------------------- Serbian Cyrillic
+
+
+def no_raw_keys(page: Page) -> None:
+    text = page.locator("body").inner_text()
+    keys = [k for k in RAW_KEY.findall(text) if not re.match(r"^\d", k)]
+    assert keys == [], f"untranslated keys on screen: {keys}"
+
+
+def test_cyrillic_flows_have_no_missing_strings(context: BrowserContext, server, desk: Desk, crews) -> None:
+    unit, username = pick(crews, 2)
+    context.add_init_script("localStorage.setItem('patrol.language', 'sr-Cyrl')")
+    page = context.new_page()
+    open_app(page)
+    expect(page.locator("html")).to_have_attribute("lang", "sr-Cyrl")
+    no_raw_keys(page)
+    sign_in(page, username, unit["call_sign"])
+    expect(page.locator(".sync__state")).to_have_text("На мрежи")
+    no_raw_keys(page)
+    desk.new_assignment(unit["id"], type="assault")
+    page.get_by_test_id("assignment-card").click()
+    expect(page.locator("#assignment-title")).to_have_text("Напад / туча", timeout=5_000)
+    no_raw_keys(page)
+    page.get_by_test_id("acknowledge").click()
+    context.set_offline(True)
+    expect(page.locator(".sync")).to_have_attribute("data-state", "offline", timeout=10_000)
+    nav(page, "home")
+    page.locator(".statuses .status-button[data-status=en_route]").click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("На путу")
+    no_raw_keys(page)
+    nav(page, "notes")
+    page.fill("#note-body", "Белешка")
+    page.locator("form button[type=submit]").first.click()
+    no_raw_keys(page)
+    nav(page, "settings")
+    no_raw_keys(page)
+    context.set_offline(False)
+    all_sent(page)
+    nav(page, "assignment")
+    no_raw_keys(page)
+
+
+# --------------------------------------------------------------------------- push without a push service
+
+
+def test_push_subscription_failure_is_explained(browser, server, crews) -> None:
+    unit, username = pick(crews, 1, member=1)
+    ctx = browser.new_context(base_url=server.base_url, permissions=["notifications", "geolocation"],
+                              geolocation=GEO)
+    try:
+        page = ctx.new_page()
+        open_app(page)
+        sign_in(page, username, unit["call_sign"])
+        nav(page, "settings")
+        page.get_by_test_id("push-toggle").click()
+        # No internet here: subscribe() fails or hangs; the app gives up within its 8 s timeout.
+        expect(page.get_by_test_id("push-state")).to_contain_text("could not register", timeout=12_000)
+        expect(page.get_by_test_id("push-toggle")).to_be_enabled()
+    finally:
+        ctx.close()
+
+
+# --------------------------------------------------------------------------- a revoked (lost) phone
+
+
+def test_revoked_device_is_wiped(context: BrowserContext, server, crews) -> None:
+    unit, username = pick(crews, 2, member=1)
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    device_id = page.evaluate("""() => new Promise((resolve, reject) => {
+        const req = indexedDB.open('patrol');
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+            const get = req.result.transaction('meta').objectStore('meta').get('client_id');
+            get.onsuccess = () => { resolve(get.result); req.result.close(); };
+        };
+    })""")
+    admin = Desk(server.base_url, "admin")
+    r = httpx.post(f"{server.base_url}/api/admin/devices/{device_id}/revoke", headers=admin.headers, timeout=30)
+    assert r.status_code < 300, r.text
+    # The server closes the live socket with 4403 at once: the app wipes itself.
+    expect(page.get_by_test_id("end-reason")).to_contain_text("revoked", timeout=10_000)
+    counts = page.evaluate("""() => new Promise((resolve) => {
+        const req = indexedDB.open('patrol');
+        req.onsuccess = () => {
+            const tx = req.result.transaction(['entities', 'outbox', 'meta']);
+            const out = {};
+            let n = 0;
+            for (const s of ['entities', 'outbox', 'meta']) {
+                const c = tx.objectStore(s).count();
+                c.onsuccess = () => { out[s] = c.result; if (++n === 3) { resolve(out); req.result.close(); } };
+            }
+        };
+    })""")
+    assert counts["entities"] == 0 and counts["outbox"] == 0, counts
+    # A new device id next time: the revoked one can never sync again.
+    assert counts["meta"] <= 2, counts  # at most language + last_hlc written after the wipe

@@ -1,0 +1,89 @@
+/**
+ * What the officer screens derive from the sync view: the unit, its current
+ * assignment and incident, notes, report, alerts; plus incident-type labels.
+ */
+import { computed, signal } from '@preact/signals';
+import { view, entities, entity } from '../../shared/sync.js';
+import { session, api } from '../../shared/session.js';
+import { getMeta, setMeta } from '../../shared/db.js';
+import { language } from '../../shared/prefs.js';
+
+const ACTIVE = ['pending', 'acknowledged', 'en_route', 'on_scene'];
+
+export const myUnit = computed(() => {
+  view.value; // dependency
+  const me = session.value;
+  if (!me?.unit_id) return null;
+  return entity('unit', me.unit_id);
+});
+
+/** The unit's assignments still open, newest first. */
+export const activeAssignments = computed(() => {
+  view.value;
+  const unitId = session.value?.unit_id;
+  if (!unitId) return [];
+  return entities('assignment')
+    .filter((a) => a.unit_id === unitId && ACTIVE.includes(a.state))
+    .sort((a, b) => (b.assigned_at ?? 0) - (a.assigned_at ?? 0));
+});
+
+/** Set from a push link (/?assignment=<id>): shows that one even if it ended (so the officer sees why). */
+export const focusAssignmentId = signal(/** @type {string | null} */ (null));
+
+export const currentAssignment = computed(() => {
+  view.value;
+  const focused = focusAssignmentId.value ? entity('assignment', focusAssignmentId.value) : null;
+  if (focused) return focused;
+  const unit = myUnit.value;
+  const cur = unit?.current_assignment_id ? entity('assignment', unit.current_assignment_id) : null;
+  if (cur && ACTIVE.includes(cur.state)) return cur;
+  return activeAssignments.value[0] ?? null;
+});
+
+export const currentIncident = computed(() => {
+  const a = currentAssignment.value;
+  return a ? entity('incident', a.incident_id) : null;
+});
+
+/** @param {string | null | undefined} incidentId */
+export function notesFor(incidentId) {
+  if (!incidentId) return [];
+  return entities('note').filter((n) => n.incident_id === incidentId).sort((a, b) => (a.event_at ?? 0) - (b.event_at ?? 0));
+}
+
+/** @param {string | null | undefined} incidentId */
+export function reportFor(incidentId) {
+  if (!incidentId) return null;
+  return entities('field_report').find((r) => r.incident_id === incidentId) ?? null;
+}
+
+/** Alerts of this unit not yet acknowledged by a dispatcher. */
+export const openAlerts = computed(() => {
+  view.value;
+  const unitId = session.value?.unit_id;
+  return entities('alert').filter((a) => a.state === 'raised' && (!unitId || a.unit_id === unitId || a.unit_id === null));
+});
+
+/* ---------- incident types (labels per language), cached for offline ---------- */
+
+/** @type {import('@preact/signals').Signal<Array<{code: string, default_priority: number, labels: Record<string, string>}>>} */
+export const incidentTypes = signal([]);
+
+export async function loadIncidentTypes() {
+  const cached = await getMeta('incident_types').catch(() => null);
+  if (Array.isArray(cached)) incidentTypes.value = cached;
+  try {
+    const fresh = await api('/api/incident-types');
+    incidentTypes.value = fresh;
+    await setMeta('incident_types', fresh);
+  } catch {
+    /* offline: keep the cached list */
+  }
+}
+
+/** @param {string | null | undefined} code */
+export function typeLabel(code) {
+  if (!code) return '';
+  const t = incidentTypes.value.find((x) => x.code === code);
+  return t?.labels?.[language.value] ?? t?.labels?.en ?? code;
+}

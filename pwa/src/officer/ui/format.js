@@ -1,0 +1,10 @@
+/** @param {number | null | undefined} ms */
+export function hhmm(ms) {
+  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+}
+
+/** "12 min" / "1 h 5 min" @param {number} ms */
+export function duration(ms) {
+  const m = Math.max(0, Math.floor(ms / 60_000));
+  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+}

@@ -1,0 +1,1 @@
+"""Patrol server: HTTP API, websocket gateway, Web Push, auth, storage adapters, CLI."""

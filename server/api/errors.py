@@ -1,0 +1,73 @@
+"""Every error leaves the server as JSON: ``{"code": ..., "message": ..., "field"?: ...}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from sync.store import StorageError
+
+log = logging.getLogger("patrol.api")
+
+
+class ApiError(HTTPException):
+    """An error a client can act on: an HTTP status, a stable code, a sentence."""
+
+    def __init__(self, status_code: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(status_code=status_code, detail=message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+          415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
+
+
+def _body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return body
+
+
+def _validation_field(exc: ValidationException) -> tuple[str, str | None]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    if extra and isinstance(extra[0], dict):
+        first = extra[0]
+        key = first.get("key") or first.get("source")
+        msg = first.get("message") or exc.detail
+        return f"{key}: {msg}" if key else str(msg), key
+    return str(exc.detail), None
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ApiError):
+        body = _body(exc.code, exc.message, exc.field)
+    elif isinstance(exc, ValidationException):
+        message, field = _validation_field(exc)
+        body = _body("invalid", message, field)
+    else:
+        if exc.status_code >= 500:
+            log.error("error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
+        body = _body(_CODES.get(exc.status_code, "error"), str(exc.detail))
+    return Response(body, status_code=exc.status_code, media_type=MediaType.JSON,
+                    headers=getattr(exc, "headers", None))
+
+
+def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, StorageError):
+        log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+        return Response(_body("storage_unavailable", "The database is not available. Try again shortly."),
+                        status_code=503, media_type=MediaType.JSON)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return Response(_body("internal", "Internal server error."),
+                    status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)
+
+
+EXCEPTION_HANDLERS = {HTTPException: http_exception_handler, Exception: internal_error_handler}

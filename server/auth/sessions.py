@@ -1,0 +1,202 @@
+"""Sign-in, per-device sessions, revocation and login throttling.
+
+A session belongs to a user on a device (an app installation, whose id is
+also its sync client_id). Only a SHA-256 of the bearer token is stored. An
+admin revoking a device ends all its sessions at once; the next request or
+socket from it is told `device_revoked` so the app wipes its local data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+import uuid6
+
+from server import audit
+from server.auth.passwords import hash_password, verify_password
+from server.clock import now_ms
+from server.settings import Settings
+from sync.principal import Principal
+from sync.store import Database, Tx
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Verified against when the username is unknown, so timing does not reveal which usernames exist.
+_DUMMY_HASH = hash_password("not-a-real-password")
+_TOUCH_EVERY_MS = 60_000
+# An officer may sign in a little before the shift starts and finish a little after.
+SHIFT_SLACK_MS = 60 * 60_000
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    session_id: str
+    expires_at: int
+    principal: Principal
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def valid_device_id(device_id: str) -> bool:
+    return bool(_UUID.match(device_id))
+
+
+async def scope_path_of(tx: Tx, org_unit_id: str) -> str:
+    path = await tx.fetchval("SELECT path FROM org_units WHERE id = $1", org_unit_id)
+    return str(path) if path else "/nowhere/"
+
+
+async def current_unit_of(tx: Tx, user_id: str, now: int) -> str | None:
+    """The unit of the officer's shift now (or starting/ending within the slack)."""
+    row = await tx.fetchrow(
+        "SELECT s.unit_id FROM shift_members m JOIN shifts s ON s.id = m.shift_id"
+        " WHERE m.user_id = $1 AND s.starts_at - $3 <= $2 AND s.ends_at + $3 >= $2"
+        " ORDER BY CASE WHEN s.starts_at <= $2 AND s.ends_at >= $2 THEN 0 ELSE 1 END, s.starts_at"
+        " LIMIT 1",
+        user_id, now, SHIFT_SLACK_MS,
+    )
+    return row["unit_id"] if row else None
+
+
+async def principal_for(tx: Tx, user: dict, device_id: str, now: int) -> Principal:
+    unit_id = await current_unit_of(tx, user["id"], now) if user["role"] == "officer" else None
+    return Principal(user_id=user["id"], role=user["role"], org_unit_id=user["org_unit_id"],
+                     scope_path=await scope_path_of(tx, user["org_unit_id"]), unit_id=unit_id,
+                     device_id=device_id, display_name=user["full_name"])
+
+
+async def _failures_since_success(tx: Tx, username: str, since: int) -> tuple[int, int | None]:
+    row = await tx.fetchrow(
+        "SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts"
+        " WHERE username = $1 AND ok = 0 AND at > $2"
+        " AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND ok = 1), 0)",
+        username, since,
+    )
+    assert row is not None
+    return int(row["n"]), row["first"]
+
+
+async def login(db: Database, settings: Settings, *, username: str, password: str, device_id: str,
+                device_label: str | None = None, user_agent: str | None = None,
+                ip: str | None = None) -> LoginResult:
+    username = username.strip().lower()
+    if not valid_device_id(device_id):
+        raise AuthError(422, "invalid", "device_id must be a UUID made by the app")
+    now = now_ms()
+    window_ms = settings.login_lockout_s * 1000
+    async with db.read() as tx:
+        failures, first = await _failures_since_success(tx, username, now - window_ms)
+        user = await tx.fetchrow("SELECT * FROM users WHERE username = $1", username)
+        device = await tx.fetchrow("SELECT revoked_at FROM devices WHERE id = $1", device_id)
+    if failures >= settings.login_max_failures:
+        retry = max(1, ((first or now) + window_ms - now) // 1000)
+        raise AuthError(429, "too_many_attempts",
+                        f"Too many failed sign-ins for this username. Try again in {retry} s.", retry)
+    ok = await asyncio.to_thread(verify_password, user["password_hash"] if user else _DUMMY_HASH, password)
+    ok = ok and user is not None and bool(user["active"])
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO login_attempts (username, ip, at, ok) VALUES ($1, $2, $3, $4)",
+                         username, ip, now, 1 if ok else 0)
+    if not ok or user is None:
+        raise AuthError(401, "invalid_credentials", "Wrong username or password.")
+    if device is not None and device["revoked_at"] is not None:
+        raise AuthError(403, "device_revoked",
+                        "This device was revoked by an administrator. Ask them to re-enable it.")
+    token = secrets.token_urlsafe(32)
+    session_id = str(uuid6.uuid7())
+    expires = now + settings.session_ttl_hours * 3_600_000
+    async with db.transaction() as tx:
+        if device is None:
+            await tx.execute(
+                "INSERT INTO devices (id, label, user_agent, first_user_id, created_at, last_seen_at)"
+                " VALUES ($1, $2, $3, $4, $5, $5)",
+                device_id, (device_label or "")[:80] or None, (user_agent or "")[:300] or None, user["id"], now)
+        else:
+            await tx.execute("UPDATE devices SET last_seen_at = $2, user_agent = COALESCE($3, user_agent)"
+                             " WHERE id = $1", device_id, now, (user_agent or "")[:300] or None)
+        await tx.execute(
+            "INSERT INTO sessions (id, token_hash, user_id, device_id, created_at, last_used_at, expires_at)"
+            " VALUES ($1, $2, $3, $4, $5, $5, $6)",
+            session_id, token_hash(token), user["id"], device_id, now, expires)
+        principal = await principal_for(tx, user, device_id, now)
+        await audit.record(tx, action="login", entity="session", entity_id=session_id,
+                           principal=principal, ip=ip)
+    return LoginResult(token=token, session_id=session_id, expires_at=expires, principal=principal)
+
+
+async def authenticate(db: Database, token: str, settings: Settings | None = None) -> tuple[Principal, str]:
+    """Resolve a bearer token to (principal, session_id) or raise AuthError(401)."""
+    if not token or len(token) > 200:
+        raise AuthError(401, "invalid_token", "Sign in again.")
+    now = now_ms()
+    async with db.read() as tx:
+        row = await tx.fetchrow(
+            "SELECT s.id AS session_id, s.device_id, s.expires_at, s.revoked_at, s.last_used_at,"
+            " d.revoked_at AS device_revoked_at, u.*"
+            " FROM sessions s JOIN users u ON u.id = s.user_id JOIN devices d ON d.id = s.device_id"
+            " WHERE s.token_hash = $1", token_hash(token))
+        if row is None:
+            raise AuthError(401, "invalid_token", "Sign in again.")
+        if row["device_revoked_at"] is not None:
+            raise AuthError(401, "device_revoked", "This device was revoked by an administrator.")
+        if row["revoked_at"] is not None:
+            raise AuthError(401, "session_ended", "You were signed out. Sign in again.")
+        if row["expires_at"] < now:
+            raise AuthError(401, "session_expired", "Your sign-in expired. Sign in again.")
+        if not row["active"]:
+            raise AuthError(401, "account_disabled", "This account is disabled.")
+        principal = await principal_for(tx, row, row["device_id"], now)
+    if now - row["last_used_at"] > _TOUCH_EVERY_MS:
+        ttl = (settings.session_ttl_hours * 3_600_000) if settings else None
+        async with db.transaction() as tx:
+            await tx.execute("UPDATE sessions SET last_used_at = $2,"
+                             " expires_at = CASE WHEN $3 > 0 THEN $2 + $3 ELSE expires_at END WHERE id = $1",
+                             row["session_id"], now, ttl or 0)
+            await tx.execute("UPDATE devices SET last_seen_at = $2 WHERE id = $1", row["device_id"], now)
+    return principal, row["session_id"]
+
+
+async def logout(db: Database, session_id: str) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                         session_id, now_ms())
+
+
+async def revoke_device(db: Database, device_id: str, by_user_id: str | None) -> bool:
+    """Revoke a device and end its sessions. False if there is no such device."""
+    now = now_ms()
+    async with db.transaction() as tx:
+        changed = await tx.execute(
+            "UPDATE devices SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL",
+            device_id, now, by_user_id)
+        exists = changed or await tx.fetchval("SELECT 1 FROM devices WHERE id = $1", device_id)
+        if not exists:
+            return False
+        await tx.execute("UPDATE sessions SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL",
+                         device_id, now)
+        await audit.record(tx, action="revoke", entity="device", entity_id=device_id, actor_id=by_user_id)
+    return True
+
+
+async def restore_device(db: Database, device_id: str, by_user_id: str | None) -> bool:
+    async with db.transaction() as tx:
+        changed = await tx.execute("UPDATE devices SET revoked_at = NULL, revoked_by = NULL WHERE id = $1",
+                                   device_id)
+        if changed:
+            await audit.record(tx, action="restore", entity="device", entity_id=device_id, actor_id=by_user_id)
+    return bool(changed)

@@ -1,0 +1,1 @@
+"""Live delivery: the change-log tail, fan-out between instances, the websocket gateway."""

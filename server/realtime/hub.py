@@ -1,0 +1,177 @@
+"""The change-log tail and the local connections it feeds.
+
+Each instance keeps a watermark (the last change-log sequence it delivered)
+and, when woken (a local commit, a broker message, a periodic safety tick),
+reads everything after it in sequence order and offers it to every local
+connection. The change log's sequence is gap-free and commits happen in
+sequence order, so reading "after the watermark" never skips a change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from server.realtime.broker import Broker
+from sync.changes import Change, from_row
+from sync.principal import Principal
+from sync.store import Database
+
+log = logging.getLogger("patrol.hub")
+TAIL_PAGE = 500
+
+
+class Subscriber(Protocol):
+    device_id: str | None
+    principal: Principal | None
+
+    def offer(self, changes: list[Change], cursor: int) -> None: ...
+    async def close_revoked(self) -> None: ...
+
+
+class Hub:
+    def __init__(self, db: Database, broker: Broker, safety_tick_s: float = 5.0) -> None:
+        self.db = db
+        self.broker = broker
+        self.safety_tick_s = safety_tick_s
+        self.watermark = 0
+        self.subscribers: set[Subscriber] = set()
+        # Routing, so a change costs O(its audience + desk sockets), not O(all sockets):
+        # sockets not yet authenticated get everything (they buffer until caught up).
+        self._pending: set[Subscriber] = set()
+        self._by_unit: dict[str, set[Subscriber]] = {}
+        self._desk: set[Subscriber] = set()
+        self._routes: dict[Subscriber, str | None] = {}
+        self._tailing = False
+        self._again = False
+        self._tick: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    async def start(self) -> None:
+        async with self.db.read() as tx:
+            self.watermark = int(await tx.fetchval("SELECT COALESCE(MAX(seq), 0) FROM change_log"))
+        await self.broker.start(self._on_message, self.poke)
+        self._tick = asyncio.create_task(self._safety_ticks(), name="hub-safety-tick")
+
+    async def stop(self) -> None:
+        if self._tick is not None:
+            self._tick.cancel()
+            await asyncio.gather(self._tick, return_exceptions=True)
+        await self.broker.stop()
+
+    def add(self, sub: Subscriber) -> None:
+        self.subscribers.add(sub)
+        self._pending.add(sub)
+
+    def route(self, sub: Subscriber) -> None:
+        """(Re-)index a subscriber by its principal once it is known or has changed."""
+        self._unroute(sub)
+        p = sub.principal
+        if p is None:
+            self._pending.add(sub)
+        elif p.role == "officer":
+            if p.unit_id:
+                self._by_unit.setdefault(p.unit_id, set()).add(sub)
+                self._routes[sub] = p.unit_id
+        else:
+            self._desk.add(sub)
+
+    def _unroute(self, sub: Subscriber) -> None:
+        self._pending.discard(sub)
+        self._desk.discard(sub)
+        unit = self._routes.pop(sub, None)
+        if unit is not None:
+            peers = self._by_unit.get(unit)
+            if peers is not None:
+                peers.discard(sub)
+                if not peers:
+                    del self._by_unit[unit]
+
+    def remove(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+        self._unroute(sub)
+
+    def _targets(self, changes: list[Change]) -> dict[Subscriber, list[Change]]:
+        out: dict[Subscriber, list[Change]] = {sub: changes for sub in self._pending}
+        for change in changes:
+            for unit in change.audience or ():
+                for sub in self._by_unit.get(unit, ()):
+                    out.setdefault(sub, []).append(change)
+            if change.scope_path:
+                for sub in self._desk:
+                    p = sub.principal
+                    if p is not None and change.scope_path.startswith(p.scope_path):
+                        out.setdefault(sub, []).append(change)
+        return out
+
+    async def committed(self) -> None:
+        """A local transaction appended changes: deliver here and wake the other instances."""
+        await self.poke()
+        await self.broker.publish({"k": "c", "s": self.watermark})
+
+    async def device_revoked(self, device_id: str) -> None:
+        await self._close_device(device_id)
+        await self.broker.publish({"k": "r", "d": device_id})
+
+    async def _close_device(self, device_id: str) -> None:
+        for sub in list(self.subscribers):
+            if sub.device_id == device_id:
+                await sub.close_revoked()
+
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("k")
+        if kind == "c":
+            await self.poke()
+        elif kind == "r" and isinstance(message.get("d"), str):
+            await self._close_device(message["d"])
+
+    async def _safety_ticks(self) -> None:
+        # A lost notification (or a broker that was down) costs at most one tick of delay,
+        # and so does a revocation made where no hub could hear it (the `patrol` CLI).
+        while True:
+            await asyncio.sleep(self.safety_tick_s)
+            try:
+                await self.poke()
+                await self.sweep_revoked()
+            except Exception as exc:  # storage hiccup: try again next tick
+                log.warning("change-log tail failed: %s", exc)
+
+    async def sweep_revoked(self) -> None:
+        devices = sorted({s.device_id for s in self.subscribers if s.device_id})
+        if not devices:
+            return
+        revoked: list[str] = []
+        async with self.db.read() as tx:
+            for start in range(0, len(devices), 500):
+                chunk = devices[start:start + 500]
+                marks = ", ".join(f"${i + 1}" for i in range(len(chunk)))
+                rows = await tx.fetch(
+                    f"SELECT id FROM devices WHERE revoked_at IS NOT NULL AND id IN ({marks})", *chunk)
+                revoked += [r["id"] for r in rows]
+        for device_id in revoked:
+            await self._close_device(device_id)
+
+    async def poke(self) -> None:
+        """Read the change log after the watermark and offer it to every connection."""
+        if self._tailing:
+            self._again = True
+            return
+        self._tailing = True
+        try:
+            while True:
+                self._again = False
+                async with self.db.read() as tx:
+                    rows = await tx.fetch(
+                        "SELECT * FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
+                        self.watermark, TAIL_PAGE)
+                if rows:
+                    changes = [from_row(r) for r in rows]
+                    self.watermark = changes[-1].seq
+                    for sub, mine in self._targets(changes).items():
+                        sub.offer(mine, self.watermark)
+                    self.delivered += len(changes)
+                if len(rows) < TAIL_PAGE and not self._again:
+                    return
+        finally:
+            self._tailing = False

@@ -1,0 +1,1 @@
+"""Application services: what handlers call. They compose sync/, storage and side effects."""

@@ -1,0 +1,1 @@
+"""Serving the built PWA and the headers every response carries."""

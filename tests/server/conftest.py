@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from server.app import create_app
+from server.settings import load
+from server.storage import connect
+from server.storage.migrate import migrate
+from tests.support.world import PASSWORD, World, build_world, new_device
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient]:
+    """The app on a fresh database (SQLite and PostgreSQL) with the small test world."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    settings = load({"PATROL_DATABASE_URL": database_url, "PATROL_PWA_DIR": str(dist),
+                     "PATROL_DATA_DIR": str(tmp_path / "data"), "PATROL_LOGIN_MAX_FAILURES": "3",
+                     "PATROL_MAX_REQUEST_BYTES": "65536"})
+    # The world is built on a connection of this test's loop: the app runs its
+    # own loop (and pool) inside the test client.
+    db = await connect(database_url)
+    await migrate(db)
+    world = await build_world(db)
+    await db.close()
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        client.world = world  # type: ignore[attr-defined]
+        yield client
+
+
+async def sign_in(client: AsyncTestClient, username: str, device_id: str | None = None) -> dict[str, Any]:
+    r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
+                                                    "device_id": device_id or new_device()})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return {"Authorization": f"Bearer {body['token']}", "_me": body["me"]}
+
+
+def headers(auth: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": auth["Authorization"]}
+
+
+__all__ = ["World", "sign_in", "headers"]

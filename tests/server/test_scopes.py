@@ -1,0 +1,142 @@
+"""The scope matrix: each role against each read endpoint, in and out of scope,
+and the audit trail for consultations of caller details."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import uuid6
+from litestar.testing import AsyncTestClient
+
+from tests.server.conftest import headers, sign_in
+
+
+def _m(auth: dict[str, Any], name: str, args: dict[str, Any]) -> dict[str, Any]:
+    device = auth["_me"]["device_id"]
+    seq = auth["_seq"] = auth.get("_seq", 0) + 1
+    return {"v": 1, "client_id": device, "seq": seq, "name": name, "hlc": f"{1_800_000_000_000 + seq:012x}-0000-{device}",
+            "device_at": 1_800_000_000_000 + seq, "base_version": None, "args": args}
+
+
+async def _incident(api: AsyncTestClient, auth: dict[str, Any], org: str, unit: str | None,
+                    caller: str = "Petar Petrović") -> tuple[str, str | None]:
+    incident_id = str(uuid6.uuid7())
+    muts = [_m(auth, "incident.create", {"incident_id": incident_id, "org_unit_id": org, "type": "theft",
+                                            "priority": 2, "lat": 44.98, "lon": 19.61,
+                                            "caller_name": caller, "caller_phone": "+381 64 111 222"})]
+    assignment_id = None
+    if unit:
+        assignment_id = str(uuid6.uuid7())
+        muts.append(_m(auth, "assignment.create", {"assignment_id": assignment_id, "incident_id": incident_id,
+                                                      "unit_id": unit}))
+    r = await api.post("/api/sync/push", json={"mutations": muts}, headers=headers(auth))
+    assert r.status_code == 200 and {x["outcome"] for x in r.json()["results"]} == {"applied"}, r.text
+    return incident_id, assignment_id
+
+
+@pytest.fixture
+async def incidents(api: AsyncTestClient) -> dict[str, str]:
+    dispatcher = await sign_in(api, "dispatcher")
+    in_a, _ = await _incident(api, dispatcher, "org-a", "unit-a")
+    in_b, _ = await _incident(api, dispatcher, "org-b", "unit-b")
+    foreign = await sign_in(api, "dispatcher-x")
+    in_x, _ = await _incident(api, foreign, "org-x", "unit-x")
+    return {"a": in_a, "b": in_b, "x": in_x}
+
+
+# who -> which incidents they may see
+VISIBLE = {
+    "officer-a": {"a"}, "officer-b": {"b"}, "dispatcher": {"a", "b"}, "commander": {"a", "b"},
+    "admin": {"a", "b"}, "dispatcher-x": {"x"},
+}
+UNITS = {"officer-a": {"A-11"}, "officer-b": {"B-21"}, "dispatcher": {"A-11", "B-21"},
+         "commander": {"A-11", "B-21"}, "admin": {"A-11", "B-21"}, "dispatcher-x": {"X-31"}}
+
+
+@pytest.mark.parametrize("username", sorted(VISIBLE))
+async def test_incidents_and_units_follow_scope(api: AsyncTestClient, incidents: dict[str, str],
+                                                username: str) -> None:
+    auth = await sign_in(api, username)
+    h = headers(auth)
+    listed = {i["id"] for i in (await api.get("/api/incidents", headers=h)).json()}
+    assert listed == {incidents[k] for k in VISIBLE[username]}
+    for key, incident_id in incidents.items():
+        for suffix in ("", "/caller"):
+            r = await api.get(f"/api/incidents/{incident_id}{suffix}", headers=h)
+            expected = 200 if key in VISIBLE[username] else 404
+            assert r.status_code == expected, (username, key, suffix, r.text)
+    units = {u["call_sign"] for u in (await api.get("/api/units", headers=h)).json()}
+    assert units == UNITS[username]
+    alerts = await api.get("/api/alerts", headers=h)
+    assert alerts.status_code == 200
+
+
+@pytest.mark.parametrize("username", ["officer-a", "officer-b"])
+async def test_officers_cannot_use_desk_endpoints(api: AsyncTestClient, incidents: dict[str, str],
+                                                  username: str) -> None:
+    h = headers(await sign_in(api, username))
+    assert (await api.get("/api/conflicts", headers=h)).status_code == 403
+    r = await api.get(f"/api/incidents/{incidents['a']}/recommendations", headers=h)
+    assert r.status_code == 403
+
+
+async def test_recommendations_rank_nearest_available_first(api: AsyncTestClient,
+                                                            incidents: dict[str, str]) -> None:
+    dispatcher = await sign_in(api, "dispatcher")
+    # Unit A-11 is now busy with incident a; free it by a new incident near B-21.
+    incident_id, _ = await _incident(api, dispatcher, "org-b", None)
+    r = await api.get(f"/api/incidents/{incident_id}/recommendations", headers=headers(dispatcher))
+    assert r.status_code == 200
+    ranked = r.json()
+    assert all(u["status"] == "available" for u in ranked)
+    assert "A-11" not in [u["call_sign"] for u in ranked]  # assigned to incident a
+
+
+async def test_reading_caller_details_is_audited(api: AsyncTestClient, incidents: dict[str, str]) -> None:
+    dispatcher = await sign_in(api, "dispatcher")
+    r = await api.get(f"/api/incidents/{incidents['a']}/caller", headers=headers(dispatcher))
+    assert r.json() == {"incident_id": incidents["a"], "caller_name": "Petar Petrović",
+                        "caller_phone": "+381 64 111 222"}
+    admin = await sign_in(api, "admin")
+    entries = (await api.get("/api/admin/audit", params={"entity": "incident", "action": "view"},
+                             headers=headers(admin))).json()
+    assert len(entries) == 1
+    entry = entries[0]
+    assert entry["entity_id"] == incidents["a"] and entry["actor"] == "dispatcher"
+    assert entry["fields"] == "caller_name,caller_phone" and entry["device_id"] == dispatcher["_me"]["device_id"]
+    # A plain detail read does not expose caller data and is not a consultation.
+    detail = (await api.get(f"/api/incidents/{incidents['a']}", headers=headers(dispatcher))).json()
+    assert "caller_name" not in detail["incident"] and "caller_phone" not in detail["incident"]
+
+
+async def test_conflict_filter_is_validated_by_its_wire_name(api: AsyncTestClient) -> None:
+    dispatcher = await sign_in(api, "dispatcher")
+    r = await api.get("/api/conflicts", params={"state": "bogus"}, headers=headers(dispatcher))
+    assert r.status_code == 400 and r.json()["field"] == "state"
+    assert (await api.get("/api/conflicts", params={"state": "all"}, headers=headers(dispatcher))).json() == []
+
+
+async def test_unit_status_history_and_closed_filter(api: AsyncTestClient, incidents: dict[str, str]) -> None:
+    officer = await sign_in(api, "officer-a")
+    for status in ("en_route", "on_scene"):
+        r = await api.post("/api/sync/push", json={"mutations": [_m(officer, "unit.set_status",
+                                                                    {"unit_id": "unit-a", "status": status})]},
+                           headers=headers(officer))
+        assert r.json()["results"][0]["outcome"] == "applied", r.text
+    dispatcher = await sign_in(api, "dispatcher")
+    events = (await api.get("/api/units/unit-a/status-events", headers=headers(dispatcher))).json()
+    assert [e["status"] for e in events][:2] == ["on_scene", "en_route"]
+    assert events[0]["user_name"] == "Officer-A"
+    assert (await api.get("/api/units/unit-a/status-events", headers=headers(officer))).status_code == 200
+    assert (await api.get("/api/units/unit-b/status-events", headers=headers(officer))).status_code == 404
+    foreign = await sign_in(api, "dispatcher-x")
+    assert (await api.get("/api/units/unit-a/status-events", headers=headers(foreign))).status_code == 404
+    # Closed filter: nothing closed yet, then one.
+    assert (await api.get("/api/incidents", params={"closed": "true"}, headers=headers(dispatcher))).json() == []
+    r = await api.post("/api/sync/push", json={"mutations": [_m(dispatcher, "incident.close",
+                                                                {"incident_id": incidents["b"], "outcome": "done"})]},
+                       headers=headers(dispatcher))
+    assert r.json()["results"][0]["outcome"] == "applied", r.text
+    closed = (await api.get("/api/incidents", params={"closed_since": 0}, headers=headers(dispatcher))).json()
+    assert [i["id"] for i in closed] == [incidents["b"]]
