@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from e2e.browser import HOW_TO_INSTALL, LAUNCH_ARGS, find
+from e2e.staffing import Crew, staff
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "pwa" / "dist"
@@ -133,6 +134,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield srv
     finally:
         stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def crews(server: Server) -> list[Crew]:
+    """Four free, available units with a fresh two-officer crew on shift now, whatever the
+    time of day (see e2e/staffing.py); sorted by call sign."""
+    return staff(server.base_url, 4)
 
 
 @pytest.fixture(scope="session")

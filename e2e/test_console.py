@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e.staffing import Crew
+
 PASSWORD = "patrol-demo"
 CONSOLE_PATH = "/console"
 
@@ -70,35 +72,39 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 _officers: dict[str, Client] = {}
 
 
-def officer_of(base: str, unit_id: str) -> Client:
-    """Sign in demo officers until one is on the crew of this unit now."""
-    for c in _officers.values():
-        if c.base == base and c.me["unit_id"] == unit_id:
-            return c
-    for i in range(1, 41):
-        name = f"officer{i:02d}"
-        if name in _officers and _officers[name].base == base:
-            continue
-        c = Client(base, name)
-        _officers[name] = c
+def signed_in(base: str, username: str) -> Client:
+    """One signed-in client per officer and server (a phone stays signed in)."""
+    c = _officers.get(username)
+    if c is None or c.base != base:
+        c = _officers[username] = Client(base, username)
+    return c
+
+
+def officer_of(base: str, unit_id: str, crews: list[Crew]) -> Client:
+    """An officer on the crew of this unit now: the module's extra crews first, then the demo
+    officers (whose sign-in unit includes a shift ending or starting within the hour)."""
+    names = [c.usernames[0] for c in crews if c.unit["id"] == unit_id] + [f"officer{i:02d}" for i in range(1, 41)]
+    for name in names:
+        c = signed_in(base, name)
         if c.me["unit_id"] == unit_id:
             return c
-    pytest.fail(f"no demo officer is on the crew of unit {unit_id} now")
+    pytest.fail(f"no officer is on the crew of unit {unit_id} now")
 
 
-def any_officer_with_unit(base: str, want_status: tuple[str, ...] = ("available",)) -> tuple[Client, dict[str, Any]]:
-    desk = Client(base, "dispatcher5")
+def officers_with_units(base: str, crews: list[Crew], n: int,
+                        want_status: tuple[str, ...] = ("available",)) -> list[tuple[Client, dict[str, Any]]]:
+    """`n` of the module's extra crews (e2e/staffing.py) whose unit is in one of `want_status`,
+    has a position and no assignment now, each with its lead officer signed in."""
+    desk = signed_in(base, "dispatcher5")
     units = {u["id"]: u for u in desk.get("/api/units")}
-    for i in range(1, 41):
-        name = f"officer{i:02d}"
-        c = _officers.get(name) if name in _officers and _officers[name].base == base else None
-        if c is None:
-            c = Client(base, name)
-            _officers[name] = c
-        u = units.get(c.me["unit_id"] or "")
-        if u and u["status"] in want_status and not u["current_assignment_id"] and u["last_lat"] is not None:
-            return c, u
-    pytest.fail("no demo officer on an available unit")
+    out: list[tuple[Client, dict[str, Any]]] = []
+    for crew in crews:
+        u = units[crew.unit["id"]]
+        if u["status"] in want_status and not u["current_assignment_id"] and u["last_lat"] is not None:
+            out.append((signed_in(base, crew.usernames[0]), u))
+            if len(out) == n:
+                return out
+    pytest.fail(f"fewer than {n} of the extra crews are free and {'/'.join(want_status)}")
 
 
 @pytest.fixture()
@@ -136,7 +142,7 @@ def unit_row(page, unit_id: str):  # type: ignore[no-untyped-def]
     return page.locator(f"[data-testid=unit-board] li[data-unit-id='{unit_id}']")
 
 
-def test_create_recommend_assign_and_acknowledge_live(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_create_recommend_assign_and_acknowledge_live(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
     desk = Client(server.base_url, "dispatcher5")
 
@@ -186,7 +192,7 @@ def test_create_recommend_assign_and_acknowledge_live(server, console) -> None: 
     assert assignment_id
 
     # The officer acknowledges and goes en route: the console shows both live.
-    officer = officer_of(server.base_url, unit_id)
+    officer = officer_of(server.base_url, unit_id, crews)
     assert officer.push("assignment.acknowledge", {"assignment_id": assignment_id})["outcome"] == "applied"
     page.wait_for_function(
         "() => document.querySelector('[data-testid=assignments] li')?.dataset.state === 'acknowledged'",
@@ -205,9 +211,9 @@ def test_create_recommend_assign_and_acknowledge_live(server, console) -> None: 
     assert page.locator(f".mk--incident[data-incident-id='{incident_id}']").count() == 1
 
 
-def test_officer_status_change_reaches_board_within_a_second(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_officer_status_change_reaches_board_within_a_second(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    officer, unit = any_officer_with_unit(server.base_url, ("available", "busy"))
+    [(officer, unit)] = officers_with_units(server.base_url, crews, 1, ("available", "busy"))
     row = unit_row(page, unit["id"])
     row.wait_for()
     for status in ("busy", "available"):
@@ -223,9 +229,9 @@ def test_officer_status_change_reaches_board_within_a_second(server, console) ->
         assert elapsed < 1.0, elapsed
 
 
-def test_emergency_alert_sounds_and_is_acknowledged(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_emergency_alert_sounds_and_is_acknowledged(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    officer, unit = any_officer_with_unit(server.base_url, ("available", "busy", "en_route", "on_scene"))
+    [(officer, unit)] = officers_with_units(server.base_url, crews, 1, ("available", "busy", "en_route", "on_scene"))
     alert_id = uuid7()
     r = officer.push("alert.raise", {"alert_id": alert_id, "unit_id": unit["id"], "lat": unit["last_lat"],
                                      "lon": unit["last_lon"], "note": "Pucnjava"})
@@ -332,29 +338,6 @@ def pull_all(client: Client) -> dict[str, dict[str, Any]]:
     return seen
 
 
-def officers_with_units(base: str, n: int) -> list[tuple[Client, dict[str, Any]]]:
-    """`n` different demo officers, each on an available unit with a position and no assignment."""
-    desk = Client(base, "dispatcher5")
-    units = {u["id"]: u for u in desk.get("/api/units")}
-    out: list[tuple[Client, dict[str, Any]]] = []
-    for i in range(1, 41):
-        name = f"officer{i:02d}"
-        c = _officers.get(name) if name in _officers and _officers[name].base == base else None
-        if c is None:
-            c = Client(base, name)
-            _officers[name] = c
-        u = units.get(c.me["unit_id"] or "")
-        # On the unit's current shift (not one starting within the sign-on slack), so the
-        # console lists them in the crew whatever the time of day the suite runs.
-        on_crew = bool(u) and any(m["user_id"] == c.me["user_id"] for m in u["crew"])
-        if (u and on_crew and u["status"] == "available" and not u["current_assignment_id"]
-                and u["last_lat"] is not None and all(u["id"] != x["id"] for _, x in out)):
-            out.append((c, u))
-            if len(out) == n:
-                return out
-    pytest.fail(f"fewer than {n} demo officers on available units")
-
-
 def new_incident(desk: Client, near: dict[str, Any], address: str) -> str:
     """An incident made by another dispatcher (the console sees it live)."""
     incident_id = uuid7()
@@ -396,10 +379,10 @@ def assignments_of(desk: Client, incident_id: str) -> list[dict[str, Any]]:
 
 # ------------------------------------------------------------------ unit panel, reassign, cancel, edit, close
 
-def test_unit_panel_assign_then_reassign_reaches_the_new_officer(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_unit_panel_assign_then_reassign_reaches_the_new_officer(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
     desk = Client(server.base_url, "dispatcher5")
-    (old_officer, old_unit), (new_officer, new_unit) = officers_with_units(server.base_url, 2)
+    (old_officer, old_unit), (new_officer, new_unit) = officers_with_units(server.base_url, crews, 2)
     incident_id = new_incident(desk, old_unit, "Reassign 1, Ruma")
     page.locator(f"[data-testid=incident-list] .incident[data-incident-id='{incident_id}']").wait_for(timeout=5000)
 
@@ -460,10 +443,10 @@ def test_unit_panel_assign_then_reassign_reaches_the_new_officer(server, console
     release(desk, incident_id)
 
 
-def test_cancel_an_assignment(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_an_assignment(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
     desk = Client(server.base_url, "dispatcher5")
-    [(_officer, unit)] = officers_with_units(server.base_url, 1)
+    [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Cancel 2, Ruma")
     asg = uuid7()
     assert desk.push("assignment.create", {"assignment_id": asg, "incident_id": incident_id,
@@ -521,10 +504,10 @@ def test_edit_and_close_with_an_outcome(server, console) -> None:  # type: ignor
     assert "Closed" in page.locator("[data-testid=incident-state]").inner_text()
 
 
-def test_assign_offline_survives_a_reload_and_is_applied_once(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_assign_offline_survives_a_reload_and_is_applied_once(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
     desk = Client(server.base_url, "dispatcher5")
-    [(_officer, unit)] = officers_with_units(server.base_url, 1)
+    [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Offline 4, Ruma")
     detail = open_incident(page, incident_id)
     rec = detail.locator(f"[data-testid=recommendations] li[data-unit-id='{unit['id']}']")
@@ -563,10 +546,10 @@ def test_assign_offline_survives_a_reload_and_is_applied_once(server, console) -
     release(desk, incident_id)
 
 
-def test_refused_offline_action_is_shown_after_a_reload_until_read(server, console) -> None:  # type: ignore[no-untyped-def]
+def test_refused_offline_action_is_shown_after_a_reload_until_read(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
     desk = Client(server.base_url, "dispatcher5")
-    [(_officer, unit)] = officers_with_units(server.base_url, 1)
+    [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Refused 5, Ruma")  # closed below by another dispatcher
     detail = open_incident(page, incident_id)
     rec = detail.locator(f"[data-testid=recommendations] li[data-unit-id='{unit['id']}']")

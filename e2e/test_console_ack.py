@@ -25,10 +25,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stop_server(srv)
 
 
-def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser) -> None:  # type: ignore[no-untyped-def]
+def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser, crews) -> None:  # type: ignore[no-untyped-def]
     desk = Client(server.base_url, "dispatcher2")
     inc = desk.get("/api/incidents?open=true")[0]
-    unit = next(u for u in desk.get("/api/units") if u["status"] == "available" and not u["current_assignment_id"])
+    unit = crews[0].unit
 
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = ctx.new_page()
@@ -56,13 +56,8 @@ def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser) -> 
     assert unit["call_sign"] in strip.inner_text()
 
     # Acknowledged: the highlight goes away.
-    officer = None
-    for i in range(1, 41):
-        c = Client(server.base_url, f"officer{i:02d}")
-        if c.me["unit_id"] == unit["id"]:
-            officer = c
-            break
-    assert officer is not None
+    officer = Client(server.base_url, crews[0].usernames[0])
+    assert officer.me["unit_id"] == unit["id"]
     assert officer.push("assignment.acknowledge", {"assignment_id": assignment_id})["outcome"] == "applied"
     strip.wait_for(state="detached", timeout=3000)
     assert row.get_attribute("data-overdue") == "false"

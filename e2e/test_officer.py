@@ -24,6 +24,8 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from e2e.staffing import Crew
+
 PASSWORD = "patrol-demo"
 GEO = {"latitude": 44.9700, "longitude": 19.6100}  # Sremska Mitrovica
 RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)*\.[a-z_]+(?:\.[a-z_]+)*\b")
@@ -96,7 +98,8 @@ class Desk:
 
 
 @pytest.fixture(scope="module")
-def desk(server) -> Desk:
+def desk(server, crews: list[Crew]) -> Desk:
+    # (after the extra crews signed on, so the pulls below see only what the tests make)
     d = Desk(server.base_url)
     # A cursor of 0 always gets a snapshot (state only, no status events), and a fresh
     # database has an empty change log: make one change, then move the cursor to the head
@@ -108,29 +111,9 @@ def desk(server) -> Desk:
     return d
 
 
-@pytest.fixture(scope="module")
-def crews(server, desk: Desk) -> dict[str, dict[str, Any]]:
-    """Units with a crew on shift now: call sign → {unit, usernames} (the seed is deterministic,
-    the shifts follow the clock)."""
-    out = server.patrol("user", "list")
-    assert out.returncode == 0, out.stderr
-    by_name: dict[str, str] = {}
-    for line in out.stdout.splitlines():
-        parts = line.split(None, 3)
-        if len(parts) == 4:
-            by_name[parts[3].strip()] = parts[0]
-    result = {}
-    for u in desk.get("/api/units"):
-        names = [by_name[c["full_name"]] for c in u.get("crew") or [] if c.get("full_name") in by_name]
-        if names and not u.get("current_assignment_id"):
-            result[u["call_sign"]] = {"unit": u, "usernames": names}
-    assert len(result) >= 3, f"need three free units on shift, found {sorted(result)}"
-    return result
-
-
-def pick(crews: dict[str, dict[str, Any]], index: int, member: int = 0) -> tuple[dict[str, Any], str]:
-    call_sign = sorted(crews)[index]
-    return crews[call_sign]["unit"], crews[call_sign]["usernames"][member]
+def pick(crews: list[Crew], index: int, member: int = 0) -> tuple[dict[str, Any], str]:
+    """A unit of the module's extra crews (e2e/staffing.py) and one of its officers."""
+    return crews[index].unit, crews[index].usernames[member]
 
 
 @pytest.fixture
