@@ -5,10 +5,13 @@ Its own server with the shortest allowed timeout (10 s), so the test waits secon
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.conftest import Server, start_server, stop_server
 from e2e.test_console import CONSOLE_PATH, PASSWORD, Client, uuid7
@@ -32,11 +35,17 @@ def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser, cre
 
     ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
     page = ctx.new_page()
+    # The dispatcher PC's clock is an hour fast: ages and the acknowledgement timer must
+    # still be measured on the server's clock (pwa/src/shared/clock.js).
+    page.clock.install(time=datetime.fromtimestamp(time.time() + 3600, UTC))
     page.goto(server.base_url + CONSOLE_PATH)
     page.fill("input[name=username]", "dispatcher1")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")  # the click also unlocks audio
     page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
+    position = page.locator(f"[data-testid=unit-board] li[data-unit-id='{unit['id']}'] [data-testid=position-age]")
+    position.wait_for(timeout=5000)
+    expect(position).not_to_have_class(re.compile("stale"), timeout=5000)
 
     assignment_id = uuid7()
     r = desk.push("assignment.create", {"assignment_id": assignment_id, "incident_id": inc["id"], "unit_id": unit["id"]})

@@ -7,6 +7,7 @@
 import { signal, computed } from '@preact/signals';
 import { view, onServerChanges, serverHead } from '../shared/sync.js';
 import { api } from '../shared/session.js';
+import { serverNow } from '../shared/clock.js';
 import './reducers.js';
 
 const TYPES = /** @type {const} */ (['unit', 'incident', 'assignment', 'note', 'field_report', 'alert', 'conflict', 'unit_status_event']);
@@ -21,8 +22,8 @@ export const rev = computed(() => view.value);
 /** True once the replica has caught up with the server's head at connect time (`hello.head`). */
 export const loaded = signal(false);
 
-/** A one-second clock for "12 s ago" and the acknowledgement timer. */
-export const now = signal(Date.now());
+/** A one-second clock for "12 s ago" and the acknowledgement timer, on the server's clock. */
+export const now = signal(serverNow());
 
 export const config = signal({ tile_url: '', ack_timeout_s: 120, response_target_min: 15 });
 /** @type {import('@preact/signals').Signal<Array<{code: string, default_priority: number, labels: Record<string,string>}>>} */
@@ -101,7 +102,7 @@ export async function loadReference() {
 let ticker = /** @type {any} */ (0);
 export function startClock() {
   clearInterval(ticker);
-  ticker = setInterval(() => (now.value = Date.now()), 1000);
+  ticker = setInterval(() => (now.value = serverNow()), 1000);
 }
 
 export function resetStore() {

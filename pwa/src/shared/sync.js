@@ -21,6 +21,7 @@ import {
   requeueSending, dismissMutation, getDb,
 } from './db.js';
 import { applyOptimistic } from './optimistic.js';
+import { clockOffset, observeRoundTrip, resetSamples } from './clock.js';
 import { connectionState, pendingCount, lastSyncAt } from './sync-status.js';
 
 const PROTOCOL = 1;
@@ -95,12 +96,25 @@ let writes = Promise.resolve();
 
 /* ------------------------------------------------------------------ view */
 
+/**
+ * A pending mutation's times moved onto the server's clock, for the screen only: the
+ * replica's times are the server's, and the outbox keeps the device's (the server corrects them).
+ * @param {import('./db.js').Mutation} m @param {number} offset
+ */
+function onServerClock(m, offset) {
+  if (!offset) return m;
+  const args = /** @type {any} */ (m.args);
+  const pings = Array.isArray(args?.pings) ? args.pings.map((/** @type {any} */ p) => ({ ...p, at: p.at + offset })) : null;
+  return { ...m, device_at: m.device_at + offset, ...(pings ? { args: { ...args, pings } } : {}) };
+}
+
 function rebuild() {
   /** @type {Map<string, Map<string, Record<string, any>>>} */
   const next = new Map(replica); // inner maps are shared; reducers copy the ones they change
+  const offset = clockOffset.value;
   const list = [];
   for (const e of outbox) {
-    if (e.state === 'queued' || e.state === 'sending' || (e.state === 'confirmed' && !(/** @type {any} */ (e).settled))) applyOptimistic(next, e.mutation, e.state !== 'confirmed');
+    if (e.state === 'queued' || e.state === 'sending' || (e.state === 'confirmed' && !(/** @type {any} */ (e).settled))) applyOptimistic(next, onServerClock(e.mutation, offset), e.state !== 'confirmed');
     if (e.state === 'rejected' || e.state === 'conflict' || (e.state === 'confirmed' && e.notice)) {
       list.push({ seq: e.seq, name: e.mutation.name, state: e.state, notice: e.notice, reason_code: /** @type {any} */ (e).reason_code ?? null, device_at: e.mutation.device_at });
     }
@@ -310,6 +324,9 @@ async function onFrame(frame) {
     case 'hello':
       if (typeof frame.head === 'number') serverHead.value = frame.head;
       conn?.authenticated();
+      // A first round trip at once, so "how long ago" is on the server's clock from the start.
+      resetSamples();
+      conn?.send({ type: 'ping', t: Date.now() });
       return;
     case 'changes':
       applyChanges(frame.changes ?? [], frame.cursor ?? cursor, frame.snapshot === true);
@@ -335,11 +352,19 @@ async function onFrame(frame) {
       conn?.send({ type: 'pull', cursor, id: `p${pushId}` });
       return;
     case 'pong':
+      roundTrip(frame.t, frame.server_now);
       clearTimeout(pongTimer);
       pongTimer = null;
       return;
     default:
   }
+}
+
+/** A clock sample; pending edits are redrawn when the estimate moves. @param {unknown} sentAt @param {unknown} serverAt */
+function roundTrip(sentAt, serverAt) {
+  if (typeof sentAt !== 'number' || typeof serverAt !== 'number') return;
+  const before = clockOffset.value;
+  if (observeRoundTrip(sentAt, serverAt, Date.now()) !== before) rebuild();
 }
 
 function startHeartbeat() {
@@ -418,7 +443,9 @@ export async function httpSync() {
       const send = queued();
       if (send.length === 0) break;
       await markSending(send.map((e) => e.seq));
-      const res = await post('/api/sync/push', { mutations: send.map((e) => e.mutation), device_now: Date.now() });
+      const sentAt = Date.now();
+      const res = await post('/api/sync/push', { mutations: send.map((e) => e.mutation), device_now: sentAt });
+      roundTrip(sentAt, res.server_now);
       await onResults(res);
     }
     let lastSeq = null;

@@ -3,6 +3,7 @@ import { session } from '../../shared/session.js';
 import { mutate } from '../../shared/sync.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { minuteTick } from '../../shared/sync-status.js';
+import { serverNow } from '../../shared/clock.js';
 import { myUnit, currentAssignment, currentIncident, typeLabel } from '../lib/state.js';
 import { currentPosition, positionState } from '../lib/geo.js';
 import { currentScreen } from '../navigation.js';
@@ -43,6 +44,7 @@ export function Home() {
   const since = unit?.status_at ?? null;
   const asg = currentAssignment.value;
   const inc = currentIncident.value;
+  void minuteTick.value; // re-render as the time in status grows
   return (
     <section class="screen" aria-labelledby="home-title">
       <div class="unit-card" data-status={status ?? 'unknown'}>
@@ -55,7 +57,7 @@ export function Home() {
         </p>
         {since && (
           <p class="unit-card__since" data-testid="status-since">
-            {t('home.since', { time: hhmm(since), duration: duration(Math.max(minuteTick.value, Date.now()) - since) })}
+            {t('home.since', { time: hhmm(since), duration: duration(serverNow() - since) })}
           </p>
         )}
       </div>
