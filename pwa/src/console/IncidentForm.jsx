@@ -4,6 +4,7 @@ import { uuidv7 } from '../shared/ids.js';
 import { db, incidentTypes } from './store.js';
 import { panel, formPoint, openIncident } from './ui.js';
 import { send } from './outcome.js';
+import { clockOffset, serverNow } from '../shared/clock.js';
 
 /** @param {number} ms → value for <input type="datetime-local" step="1"> */
 export function toLocalInput(ms) {
@@ -67,7 +68,9 @@ export function IncidentForm({ id }) {
           {
             incident_id: incidentId,
             source: str('source') ?? '112',
-            call_received_at: when ? new Date(when).getTime() : Date.now(),
+            // The field shows the server's clock (what the phone system shows, if both keep
+            // time); sent on this PC's clock like every device time, the server corrects it.
+            call_received_at: when ? new Date(when).getTime() - clockOffset.value : Date.now(),
             ...values,
             caller_name: str('caller_name'),
             caller_phone: str('caller_phone'),
@@ -107,7 +110,7 @@ export function IncidentForm({ id }) {
         <div class="row">
           <label>
             {t('c.call_received')}
-            <input name="call_received_at" type="datetime-local" step="1" defaultValue={toLocalInput(Date.now())} />
+            <input name="call_received_at" type="datetime-local" step="1" defaultValue={toLocalInput(serverNow())} />
           </label>
           <label>
             {t('c.source')}
