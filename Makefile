@@ -70,7 +70,7 @@ test-e2e-pg:
 
 # Benchmarks print figures (docs/perf.md says what was measured, with the same commands).
 bench: install
-	PYTHONPATH=. $(BIN)/python -m sync.bench
+	PYTHONPATH=. $(BIN)/python -m server.services.sync_bench
 	$(BIN)/python -m server.analytics.bench --runs 7 --scale 1 10
 	$(BIN)/python -m server.realtime.bench --officers 2000 --dispatchers 20 --rate 200 --seconds 20
 

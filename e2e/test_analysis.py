@@ -48,7 +48,9 @@ def download_header(page: Any, button: Any, tmp_path: Path) -> tuple[str, list[s
     download = info.value
     target = tmp_path / download.suggested_filename
     download.save_as(target)
-    lines = target.read_text(encoding="utf-8").splitlines()
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "a byte-order mark, so Excel reads UTF-8"
+    lines = data[3:].decode("utf-8").splitlines()
     return download.suggested_filename, lines
 
 

@@ -2,7 +2,8 @@
 availability, demand vs coverage, track replay, per-incident export.
 
 Every report is JSON, or CSV with ``?format=csv`` or a ``/csv`` suffix
-(``text/csv; charset=utf-8``, downloaded as an attachment). Reports cover the
+(``text/csv; charset=utf-8`` with a byte-order mark for Excel, downloaded as an
+attachment). Reports cover the
 caller's scope, or one org unit of it (``org_unit`` = id or code; outside the
 scope: 403).
 
@@ -11,6 +12,8 @@ Periods: ``from`` / ``to`` are epoch milliseconds, or local dates
 """
 
 from __future__ import annotations
+
+import codecs
 
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -122,7 +125,9 @@ def wants_csv(request: Request[Any, Any, Any], fmt: str) -> bool:
 
 
 def csv_response(text: str, name: str) -> Response[bytes]:
-    return Response(text.encode("utf-8"), media_type=CSV_MEDIA,
+    # A byte-order mark first: without it Excel reads the file as the Windows code page and
+    # shows "InÄ‘ija" for "Inđija"; CSV readers that know UTF-8 skip it.
+    return Response(codecs.BOM_UTF8 + text.encode("utf-8"), media_type=CSV_MEDIA,
                     headers={"Content-Disposition": f'attachment; filename="{name}.csv"',
                              "Cache-Control": "no-store"})
 

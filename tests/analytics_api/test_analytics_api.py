@@ -4,6 +4,7 @@ the same on SQLite and PostgreSQL; CSV downloads; scope and role refusals."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 from typing import Any
@@ -32,7 +33,7 @@ def fig(row: dict[str, Any], name: str) -> tuple:
 
 
 def rows_of(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text)))
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 async def test_response_times_match_the_domain(reports: Reports) -> None:
@@ -169,9 +170,10 @@ async def test_csv_downloads(reports: Reports) -> None:
             assert r.headers["content-type"] == "text/csv; charset=utf-8"
             disposition = r.headers["content-disposition"]
             assert disposition.startswith("attachment; filename=") and disposition.endswith('.csv"')
+            assert r.content.startswith(codecs.BOM_UTF8)  # so Excel reads it as UTF-8
             lines = rows_of(r.text)
             assert tuple(lines[0]) == columns
-            assert r.text == text
+            assert r.text == "\ufeff" + text
     r = await client.get("/api/analytics/response-times/csv", params=WEEK, headers=auth)
     assert 'filename="response-times_SM_station_2025-01-13_2025-01-19.csv"' in r.headers["content-disposition"]
     lines = rows_of(r.text)

@@ -1,6 +1,6 @@
 """Sync benchmark: apply throughput and the cost of a pull after an 8-hour shift.
 
-    python -m sync.bench [--units 20] [--rounds 12] [--only sqlite|postgresql]
+    python -m server.services.sync_bench [--units 20] [--rounds 12] [--only sqlite|postgresql]
 
 For each database (a temporary SQLite file; a throwaway schema in the
 PostgreSQL at PATROL_TEST_PG_DSN, default postgresql://postgres@127.0.0.1:5432/test):
@@ -39,10 +39,12 @@ from typing import Any
 import msgspec
 from uuid6 import uuid7
 
-from . import engine
-from .hlc import HLC
-from .principal import Principal
-from .store import Database
+from server.storage import connect
+from server.storage.migrate import migrate
+from sync import engine
+from sync.hlc import HLC
+from sync.principal import Principal
+from sync.store import Database
 
 PG_DSN = os.environ.get("PATROL_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = 1_764_000_000_000
@@ -291,9 +293,6 @@ async def shift_pull(db: Database) -> dict[str, float]:
 
 async def run_one(kind: str, units: int, rounds: int, storm_devices: int = 0,
                   storm_queue_len: int = 20) -> dict[str, Any]:
-    from server.storage import connect
-    from server.storage.migrate import migrate
-
     tmpdir: str | None = None
     schema: str | None = None
     if kind == "sqlite":
