@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from e2e.staffing import Crew
 
@@ -453,8 +454,19 @@ def test_cancel_an_assignment(server, console, crews) -> None:  # type: ignore[n
                                            "unit_id": unit["id"]})["outcome"] == "applied"
     detail = open_incident(page, incident_id)
     wait_state(page, asg, "pending")
-    page.once("dialog", lambda d: d.accept())
-    detail.locator(f"[data-assignment-id='{asg}']").get_by_role("button", name="Cancel assignment").click()
+    row = detail.locator(f"[data-assignment-id='{asg}']")
+    # The first click only asks, in place (no native dialog stopping the page); "No" and
+    # Escape change nothing, "Yes" cancels.
+    row.get_by_role("button", name="Cancel assignment").click()
+    row.get_by_role("group").get_by_role("button", name="No").click()
+    row.get_by_role("button", name="Cancel assignment").click()
+    expect(row.get_by_role("group")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(row.get_by_role("group")).to_have_count(0)
+    assert page.locator("[data-testid=incident-detail]").count() == 1, "Escape closed the question, not the incident"
+    assert [x["state"] for x in assignments_of(desk, incident_id) if x["id"] == asg] == ["pending"]
+    row.get_by_role("button", name="Cancel assignment").click()
+    row.get_by_role("group").get_by_role("button", name="Yes").click()
     wait_state(page, asg, "cancelled")
     a = next(x for x in assignments_of(desk, incident_id) if x["id"] == asg)
     assert a["state"] == "cancelled"

@@ -17,6 +17,7 @@ import { AlertBanner } from './AlertBanner.jsx';
 import { ConflictsDialog } from './Conflicts.jsx';
 import { AckWatch } from './AckWatch.jsx';
 import { Notices } from './Notices.jsx';
+import { ConfirmButton } from './ConfirmButton.jsx';
 
 // The shared session starts and stops the sync; the console loads its REST reference data per session.
 let running = /** @type {string | null} */ (null);
@@ -118,17 +119,14 @@ function Console() {
         </button>
         <SyncIndicator />
         <span class="console__user">{me.display_name}</span>
-        <button
+        {/* Signing out wipes this browser's console data, the outbox included: ask when it holds unsent actions. */}
+        <ConfirmButton
           class="btn btn--quiet"
-          type="button"
-          onClick={() => {
-            // Signing out wipes this browser's console data, the outbox included.
-            const n = pendingCount.value;
-            if (n === 0 || confirm(t('c.sign_out_unsent', { count: n }))) signOut();
-          }}
-        >
-          {t('c.sign_out')}
-        </button>
+          label={t('c.sign_out')}
+          ask={pendingCount.value > 0}
+          question={t('c.sign_out_unsent', { count: pendingCount.value })}
+          onConfirm={() => signOut()}
+        />
         <details class="console__prefs">
           <summary>{t('settings.title')}</summary>
           <div class="console__prefs-panel">

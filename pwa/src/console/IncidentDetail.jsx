@@ -5,6 +5,7 @@ import { uuidv7 } from '../shared/ids.js';
 import { rev, now, db, incidentTypes, config, onChange, ACTIVE_ASSIGNMENT, assignmentsOf, unitList } from './store.js';
 import { panel, focusPoint, toast } from './ui.js';
 import { send } from './outcome.js';
+import { ConfirmButton } from './ConfirmButton.jsx';
 
 export const OUTCOMES = ['resolved', 'report_filed', 'arrest', 'fine_issued', 'warning', 'no_offence', 'person_found', 'handed_over', 'referred', 'false_alarm'];
 export const CANCEL_OUTCOMES = ['cancelled_by_caller', 'duplicate', 'resolved_before_arrival'];
@@ -270,15 +271,11 @@ function AssignmentRow({ a, overdue, nowMs }) {
           <button type="button" class="btn btn--small" onClick={() => setMode(mode ? '' : 'reassign')} aria-expanded={mode === 'reassign'}>
             {t('c.reassign')}
           </button>
-          <button
-            type="button"
-            class="btn btn--small btn--danger"
-            onClick={() => {
-              if (confirm(t('c.cancel_confirm', { unit: unit?.call_sign ?? '' }))) send('assignment.cancel', { assignment_id: a.id }, null, t('c.cancelled_ok'));
-            }}
-          >
-            {t('c.cancel_assignment')}
-          </button>
+          <ConfirmButton
+            label={t('c.cancel_assignment')}
+            question={t('c.cancel_confirm', { unit: unit?.call_sign ?? '' })}
+            onConfirm={() => send('assignment.cancel', { assignment_id: a.id }, null, t('c.cancelled_ok'))}
+          />
         </div>
       )}
       {mode === 'reassign' && (
