@@ -3,6 +3,7 @@ and the audit trail for consultations of caller details."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -15,8 +16,11 @@ from tests.server.conftest import headers, sign_in
 def _m(auth: dict[str, Any], name: str, args: dict[str, Any]) -> dict[str, Any]:
     device = auth["_me"]["device_id"]
     seq = auth["_seq"] = auth.get("_seq", 0) + 1
-    return {"v": 1, "client_id": device, "seq": seq, "name": name, "hlc": f"{1_800_000_000_000 + seq:012x}-0000-{device}",
-            "device_at": 1_800_000_000_000 + seq, "base_version": None, "args": args}
+    # Device times from the real clock: the fixtures' statuses are stamped with it too, so a
+    # fixed date here would start to lose to them once the calendar passed it.
+    at = auth.setdefault("_t0", int(time.time() * 1000)) + seq
+    return {"v": 1, "client_id": device, "seq": seq, "name": name, "hlc": f"{at:012x}-0000-{device}",
+            "device_at": at, "base_version": None, "args": args}
 
 
 async def _incident(api: AsyncTestClient, auth: dict[str, Any], org: str, unit: str | None,
