@@ -9,6 +9,9 @@ import { map as createMap, tileLayer, marker, divIcon, latLngBounds, control } f
 import { t } from './i18n.js';
 import { rev, config, orgUnits, openIncidents, openAlerts, unitList } from './store.js';
 import { panel, selectedUnit, formPoint, focusPoint, openIncident, openUnit } from './ui.js';
+import { declutter } from './declutter.js';
+
+const UNIT_LABEL = { w: 64, h: 24 };
 
 /** @param {string} s */
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -90,6 +93,7 @@ export function MapPanel() {
         );
       }
       prune(units, keepU);
+      spreadUnits();
 
       const keepI = new Set();
       for (const inc of openIncidents.value) {
@@ -129,6 +133,21 @@ export function MapPanel() {
         fitted = true;
       }
     });
+
+    /** Stack unit labels that would cover each other at this zoom (declutter.js). */
+    function spreadUnits() {
+      const pts = [...units].map(([id, mk]) => ({ id, ...m.latLngToLayerPoint(mk.getLatLng()) }));
+      const moved = declutter(pts, UNIT_LABEL);
+      for (const [id, mk] of units) {
+        const label = /** @type {HTMLElement | null} */ (mk.getElement()?.firstElementChild ?? null);
+        if (!label) continue;
+        const dy = moved.get(id) ?? 0;
+        // CSSOM, not a style attribute: the CSP allows it.
+        label.style.transform = dy ? `translateY(${dy}px)` : '';
+        label.classList.toggle('mk--stacked', dy !== 0);
+      }
+    }
+    m.on('zoomend', spreadUnits);
 
     const stopStations = effect(() => {
       for (const o of orgUnits.value) {
