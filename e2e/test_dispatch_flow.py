@@ -117,3 +117,10 @@ def test_call_to_acknowledged_en_route_across_two_browsers(desk_page: Page, phon
     assert elapsed < 1.0, f"the board showed en route {elapsed:.2f} s after the tap"
     expect(marker).to_have_class(re.compile(r"\bmk--en_route\b"), timeout=3000)
     expect(row).to_have_attribute("data-state", "en_route", timeout=3000)
+
+    # Times on both screens are on the 24-hour clock, English included (no AM/PM on a night shift).
+    assert not re.search(r"\b(AM|PM)\b", detail.inner_text()), detail.inner_text()
+    officer.locator(".bottom-nav__item").first.click()
+    since = officer.get_by_test_id("status-since")
+    expect(since).to_contain_text(re.compile(r"\b\d{2}:\d{2}\b"))
+    assert not re.search(r"\b(AM|PM)\b", since.inner_text()), since.inner_text()

@@ -37,11 +37,11 @@ export function hours(/** @type {number} */ ms) {
 }
 
 export function timeOfDay(/** @type {number} */ ms) {
-  return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', timeZone: TZ }).format(ms);
+  return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: TZ }).format(ms);
 }
 
 export function dateTime(/** @type {number} */ ms) {
-  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'short', timeZone: TZ }).format(ms);
+  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23', timeZone: TZ }).format(ms);
 }
 
 export function weekdayDate(/** @type {number} */ ms) {

@@ -45,12 +45,12 @@ export function duration(/** @type {number|null|undefined} */ from, /** @type {n
 
 export function clock(/** @type {number|null|undefined} */ ms) {
   if (!ms) return '—';
-  return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(ms);
+  return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
 }
 
 export function dateTime(/** @type {number|null|undefined} */ ms) {
   if (!ms) return '—';
-  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'medium' }).format(ms);
+  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' }).format(ms);
 }
 
 /** Incident type label in the current language. */

@@ -170,18 +170,19 @@ export function Assignment() {
       </div>
 
       <h3 class="screen__subtitle">{t('timeline.title')}</h3>
-      <Timeline detail={detail} incidentId={incidentId} />
+      <Timeline detail={detail} incidentId={incidentId} live={live} />
     </section>
   );
 }
 
-/** @param {{detail: any, incidentId: string | undefined}} props */
-function Timeline({ detail, incidentId }) {
+/** @param {{detail: any, incidentId: string | undefined, live: boolean}} props */
+function Timeline({ detail, incidentId, live }) {
   const serverEntries = detail?.timeline ?? [];
   const known = new Set((detail?.notes ?? []).map((/** @type {any} */ n) => n.id));
   const localNotes = notesFor(incidentId).filter((n) => !known.has(n.id)).map((n) => ({ at: n.event_at, kind: 'note', text: n.body, pending: n._pending }));
   const entries = [...serverEntries, ...localNotes].sort((a, b) => a.at - b.at);
-  if (entries.length === 0) return <p class="screen__hint">{t('timeline.none')}</p>;
+  // Online with nothing yet means the request is on its way, not that there is no connection.
+  if (entries.length === 0) return <p class="screen__hint">{t(live && !detail ? 'timeline.loading' : 'timeline.none')}</p>;
   return (
     <ol class="timeline" data-testid="timeline">
       {entries.map((e, i) => (

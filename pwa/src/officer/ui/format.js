@@ -1,6 +1,8 @@
-/** @param {number | null | undefined} ms */
+import { language } from '../../shared/prefs.js';
+
+/** "14:05": 24-hour time in the app's language (police and dispatch never use AM/PM). @param {number | null | undefined} ms */
 export function hhmm(ms) {
-  return ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+  return ms ? new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms) : '';
 }
 
 /** "12 min" / "1 h 5 min" @param {number} ms */
