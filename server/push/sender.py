@@ -279,6 +279,7 @@ class _Item:
     user_ids: tuple[str, ...]
     device_ids: tuple[str, ...]
     enqueued_at: float = field(default_factory=time.monotonic)
+    on_done: Callable[[], None] | None = None  # delivered, refused, gone, expired or dropped: not to be resent
 
 
 class _PushQueue:
@@ -310,6 +311,14 @@ class _PushQueue:
             self._ready.clear()
             await self._ready.wait()
         return self._alerts.popleft() if self._alerts else self._other.popleft()
+
+
+def _finished(item: _Item) -> None:
+    if item.on_done is not None:
+        try:
+            item.on_done()
+        except Exception:
+            log.exception("push: on_done callback failed")
 
 
 def _host(endpoint: str) -> str:
@@ -509,19 +518,25 @@ class PushSender:
     # -- background queue --------------------------------------------------------
 
     def enqueue(self, notification: Notification, *, user_ids: Iterable[str] = (),
-                device_ids: Iterable[str] = ()) -> None:
+                device_ids: Iterable[str] = (), on_done: Callable[[], None] | None = None) -> None:
         """Queue a notification for these users' and devices' phones; returns at once.
 
         Never raises and never blocks: when the queue is full the oldest
         non-alert notification is dropped (logged); alerts are never dropped.
+        ``on_done`` is called once the notification needs nothing more: every
+        delivery ended (sent, refused, gone, given up), it expired, had no
+        targets, or was dropped from a full queue. It is *not* called for what
+        is still queued or in flight when the sender stops, so a caller that
+        keeps a journal (``server/services/notifier.py``) sends it again.
         """
         try:
-            item = _Item(notification, tuple(user_ids), tuple(device_ids))
+            item = _Item(notification, tuple(user_ids), tuple(device_ids), on_done=on_done)
             if self._stopped:
                 self.metrics.dropped += 1
                 log.warning("push sender stopped; %s %s not sent", notification.kind, notification.id)
                 return
             if not item.user_ids and not item.device_ids:
+                _finished(item)
                 return
             if self.db is None:
                 self.metrics.dropped += 1
@@ -533,6 +548,7 @@ class PushSender:
                 self.metrics.dropped += 1
                 log.warning("push queue full (%d); dropped %s %s", self._queue.maxsize,
                             dropped.notification.kind, dropped.notification.id)
+                _finished(dropped)
         except Exception:
             log.exception("push: enqueue failed")
 
@@ -599,6 +615,7 @@ class PushSender:
                 if ttl <= 0:
                     self.metrics.expired += 1
                     log.warning("push %s %s expired in the queue", n.kind, n.id)
+                    _finished(item)
                     return
             assert self.db is not None
             subs: dict[str, Subscription] = {}
@@ -610,6 +627,7 @@ class PushSender:
                     subs[s.endpoint] = s
             if not subs:
                 log.info("push %s %s: no live subscriptions for the targets", n.kind, n.id)
+                _finished(item)
                 return
             payload = n.payload()
             results = await asyncio.gather(
@@ -618,7 +636,9 @@ class PushSender:
             for result in results:
                 if isinstance(result, BaseException):
                     log.error("push %s %s: send raised", n.kind, n.id, exc_info=result)
+            _finished(item)
         except asyncio.CancelledError:
             raise
         except Exception:
+            # (e.g. the database was unreachable): not finished, a journal sends it again
             log.exception("push %s %s: delivery failed", n.kind, n.id)

@@ -1,8 +1,9 @@
 """Push and pull for both transports (websocket and HTTP fallback).
 
 After a push commits, the hub is woken (live delivery here and, through the
-broker, on the other instances) and the notifier sends Web Push for new
-assignments and alerts — after the commit and without blocking the reply.
+broker, on the other instances) and the push notifier is nudged to look at
+the change log for new assignments and alerts (Web Push) — after the commit
+and without blocking the reply.
 """
 
 from __future__ import annotations

@@ -412,3 +412,34 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("120") == 120.0
     assert parse_retry_after(None) is None and parse_retry_after("soon") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == pytest.approx(10.0)
+
+
+async def test_on_done_when_nothing_more_is_needed_and_not_for_what_a_stop_cut_off(
+        db: Database, keys: VapidKeys) -> None:
+    """The push journal relies on this: done = delivered, given up, dropped from a full queue
+    or no targets; still queued or in flight at stop = not done (sent again after a restart)."""
+    browser = BrowserKeys()
+    await _org_user_device(db)
+    done: list[str] = []
+    async with PushReceiver() as rx:
+        await upsert_subscription(db, "d1", "u1", rx.endpoint(), browser.p256dh, browser.auth)
+        sender = make_sender(keys, db, queue_size=2, max_in_flight=1)
+        sender.enqueue(note(1), user_ids=["u1"], on_done=lambda: done.append("asg-1"))
+        sender.enqueue(note(2), user_ids=["u1"], on_done=lambda: done.append("asg-2"))
+        # no subscription for this device; queueing it pushes asg-1 out of the full queue
+        sender.enqueue(note(3), device_ids=["nobody"], on_done=lambda: done.append("asg-3"))
+        assert done == ["asg-1"]
+        await sender.start()
+        await sender.stop(timeout=5)
+    assert sorted(done) == ["asg-1", "asg-2", "asg-3"]
+    assert [browser.decrypt(r.body)["id"] for r in rx.requests] == ["asg-2"]
+
+    cut: list[str] = []
+    async with PushReceiver(default="hang") as rx:
+        await upsert_subscription(db, "d1", "u1", rx.endpoint(), browser.p256dh, browser.auth)
+        sender = make_sender(keys, db)
+        await sender.start()
+        sender.enqueue(note(4), user_ids=["u1"], on_done=lambda: cut.append("asg-4"))
+        await asyncio.wait_for(rx.arrived.wait(), 5)
+        await sender.stop(timeout=0.05)
+    assert cut == []
