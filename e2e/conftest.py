@@ -15,7 +15,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -141,6 +141,25 @@ def crews(server: Server) -> list[Crew]:
     """Four free, available units with a fresh two-officer crew on shift now, whatever the
     time of day (see e2e/staffing.py); sorted by call sign."""
     return staff(server.base_url, 4)
+
+
+@pytest.fixture()
+def console(server: Server, browser: Any) -> Iterator[Any]:
+    """A dispatcher console signed in as dispatcher1, in a browser context of its own;
+    fails the test if the page threw."""
+    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.base_url + "/console")
+    page.fill("input[name=username]", "dispatcher1")
+    page.fill("input[name=password]", "patrol-demo")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
+    page.wait_for_selector("[data-testid=unit-board] .unit", timeout=10_000)
+    yield page
+    ctx.close()
+    assert not errors, errors
 
 
 @pytest.fixture(scope="session")

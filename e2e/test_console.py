@@ -108,24 +108,6 @@ def officers_with_units(base: str, crews: list[Crew], n: int,
     pytest.fail(f"fewer than {n} of the extra crews are free and {'/'.join(want_status)}")
 
 
-@pytest.fixture()
-def console(server, browser):  # type: ignore[no-untyped-def]
-    """A signed-in dispatcher console page (its own browser context)."""
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server.base_url + CONSOLE_PATH)
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
-    page.wait_for_selector("[data-testid=unit-board] .unit", timeout=10_000)
-    yield page
-    ctx.close()
-    assert not errors, errors
-
-
 def empty_map_point(page) -> tuple[float, float]:  # type: ignore[no-untyped-def]
     """A point on the map near its centre with no marker under it."""
     return tuple(page.evaluate("""() => {

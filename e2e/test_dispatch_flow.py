@@ -19,25 +19,6 @@ from playwright.sync_api import BrowserContext, Page, expect
 from e2e.staffing import Crew
 from e2e.test_officer import open_app, sign_in
 
-PASSWORD = "patrol-demo"
-
-
-@pytest.fixture
-def desk_page(server, browser) -> Iterator[Page]:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(server.base_url + "/console")
-    page.fill("input[name=username]", "dispatcher1")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
-    page.wait_for_selector("[data-testid=unit-board] .unit", timeout=10_000)
-    yield page
-    ctx.close()
-    assert not errors, errors
-
 
 @pytest.fixture
 def phone(server, browser, crews: list[Crew]) -> Iterator[BrowserContext]:  # type: ignore[no-untyped-def]
@@ -55,7 +36,7 @@ def board_status(page: Page, unit_id: str) -> str | None:
     return page.locator(f"[data-testid=unit-board] li[data-unit-id='{unit_id}']").get_attribute("data-status")
 
 
-def test_call_to_acknowledged_en_route_across_two_browsers(desk_page: Page, phone: BrowserContext,
+def test_call_to_acknowledged_en_route_across_two_browsers(console: Page, phone: BrowserContext,
                                                            crews: list[Crew]) -> None:
     crew = crews[0]
     unit = crew.unit
@@ -64,7 +45,7 @@ def test_call_to_acknowledged_en_route_across_two_browsers(desk_page: Page, phon
     sign_in(officer, crew.usernames[0], crew.call_sign)
 
     # The dispatcher finds the crew on the board, which centres the map on it, and zooms in.
-    desk = desk_page
+    desk = console
     desk.locator(f"[data-testid=unit-board] li[data-unit-id='{unit['id']}'] [data-testid=unit-open]").click()
     marker = desk.locator(f".mk--unit[data-unit-id='{unit['id']}']")
     marker.wait_for(timeout=5000)
