@@ -585,3 +585,25 @@ def test_closed_earlier_loads_from_the_server_on_demand(server, console) -> None
     earlier.locator(f".incident[data-incident-id='{older[0]['id']}']").click()
     page.locator(f"[data-testid=incident-detail][data-incident-id='{older[0]['id']}']").wait_for(timeout=5000)
     page.locator("[data-testid=timeline] li[data-kind=closed]").wait_for(timeout=5000)
+
+
+def test_opened_from_an_alert_notification_the_map_goes_to_the_alert(server, console, crews) -> None:  # type: ignore[no-untyped-def]
+    """Alert pushes link to /console?alert=<id> (server/push/sender.py)."""
+    page = console
+    [(officer, unit)] = officers_with_units(server.base_url, crews, 1, ("available", "busy", "en_route", "on_scene"))
+    alert_id = uuid7()
+    lat, lon = unit["last_lat"] + 0.05, unit["last_lon"] - 0.05  # somewhere the map is not looking
+    assert officer.push("alert.raise", {"alert_id": alert_id, "unit_id": unit["id"], "lat": lat,
+                                        "lon": lon})["outcome"] == "applied"
+    page.goto(f"{server.base_url}{CONSOLE_PATH}?alert={alert_id}")
+    page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
+    marker = page.locator(f".mk--alert[data-alert-id='{alert_id}']")
+    marker.wait_for(timeout=5000)
+    page.wait_for_function("() => !location.search", timeout=5000)
+    page.wait_for_timeout(400)  # the pan
+    box, area = marker.bounding_box(), page.locator("[data-testid=map]").bounding_box()
+    assert box and area
+    dx = box["x"] + box["width"] / 2 - (area["x"] + area["width"] / 2)
+    dy = box["y"] + box["height"] / 2 - (area["y"] + area["height"] / 2)
+    assert abs(dx) < 40 and abs(dy) < 40, (dx, dy)
+    page.locator(f"[data-testid=alert-banner] [data-alert-id='{alert_id}']").get_by_role("button", name="Acknowledge").click()

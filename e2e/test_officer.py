@@ -382,6 +382,64 @@ def test_cyrillic_flows_have_no_missing_strings(context: BrowserContext, server,
     no_raw_keys(page)
 
 
+# --------------------------------------------------------------------------- a push arrives
+
+
+def test_a_pushed_assignment_is_shown_and_acknowledged_from_the_notification(
+        context: BrowserContext, server, desk: Desk, crews) -> None:
+    """The service worker's push handler gets a real (trusted) push event through the
+    DevTools protocol, with the payload the server builds; the notification's tap handler
+    is unit-tested in pwa/test/notification-click.test.js, and its "Acknowledge" reaches
+    the page as the message checked here."""
+    from server.push.sender import assignment_notification
+
+    unit, username = pick(crews, 3)
+    context.grant_permissions(["notifications"])
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    incident_id, assignment_id = desk.new_assignment(unit["id"], priority=1)
+    note = assignment_notification(assignment_id=assignment_id, incident_id=incident_id, summary="traffic accident",
+                                   public_url=server.base_url, address="Kralja Petra I 12", priority=1,
+                                   urgency="high")
+
+    cdp = context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    deadline = time.monotonic() + 10
+    while not registrations:
+        assert time.monotonic() < deadline, "no service worker registration reported"
+        page.wait_for_timeout(100)
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": server.base_url,
+                                                  "registrationId": registrations[0]["registrationId"],
+                                                  "data": json.dumps(note.payload())})
+    shown: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 10
+    while not shown:
+        assert time.monotonic() < deadline, "the service worker showed no notification"
+        page.wait_for_timeout(100)
+        shown = page.evaluate("""() => navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) =>
+            ns.map((n) => ({title: n.title, body: n.body, tag: n.tag, actions: n.actions.map((a) => a.action),
+                            requireInteraction: n.requireInteraction, vibrate: [...n.vibrate], url: n.data && n.data.url})))""")
+    [n] = shown
+    assert n["title"] == note.title and "Kralja Petra I 12" in n["body"]
+    assert n["tag"] == f"incident:{incident_id}"
+    assert n["actions"] == ["open", "acknowledge"]
+    assert n["requireInteraction"] is True, "a P1 call stays on screen until tapped"
+    assert len(n["vibrate"]) >= 3
+    assert n["url"] == f"{server.base_url}/?assignment={assignment_id}"
+
+    # "Acknowledge" on the notification: the worker tells the open page, which sends it.
+    [worker] = context.service_workers
+    worker.evaluate("url => self.clients.matchAll({type: 'window'}).then((cs) =>"
+                    " cs.forEach((c) => c.postMessage({type: 'ACKNOWLEDGE', url})))", n["url"])
+    expect(page.get_by_test_id("assignment-state")).to_have_attribute("data-state", "acknowledged", timeout=5_000)
+    all_sent(page)
+    detail = desk.get(f"/api/incidents/{incident_id}")
+    assert next(a for a in detail["assignments"] if a["id"] == assignment_id)["state"] == "acknowledged"
+
+
 # --------------------------------------------------------------------------- push without a push service
 
 

@@ -166,8 +166,8 @@ def _clip(text: str, limit: int = _MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _link(public_url: str, key: str, value: str) -> str:
-    return f"{public_url.rstrip('/')}/?{key}={quote(value, safe='')}"
+def _link(public_url: str, key: str, value: str, page: str = "/") -> str:
+    return f"{public_url.rstrip('/')}{page}?{key}={quote(value, safe='')}"
 
 
 def assignment_notification(*, assignment_id: str, incident_id: str, summary: str,
@@ -211,7 +211,8 @@ def alert_notification(*, alert_id: str, call_sign: str, public_url: str,
         title=_clip(f"EMERGENCY · {who}", 120),
         body=_clip(message or "Officer needs urgent assistance"),
         tag=f"alert:{alert_id}",
-        url=_link(public_url, "alert", alert_id),
+        # Alerts go to the desk staff: the link opens the console, not the officer app.
+        url=_link(public_url, "alert", alert_id, "/console"),
         urgency="high",
         ttl_s=ttl_s,
         topic=None,

@@ -443,3 +443,13 @@ async def test_on_done_when_nothing_more_is_needed_and_not_for_what_a_stop_cut_o
         await asyncio.wait_for(rx.arrived.wait(), 5)
         await sender.stop(timeout=0.05)
     assert cut == []
+
+
+def test_links_open_the_right_page() -> None:
+    """An assignment opens the officer app on it; an alert goes to desk staff, so it opens the console."""
+    asg = assignment_notification(assignment_id="a 1", incident_id="i-1", summary="theft",
+                                  public_url="https://patrol.example/")
+    assert asg.url == "https://patrol.example/?assignment=a%201"
+    alert = alert_notification(alert_id="al-1", call_sign="PA-12", public_url="https://patrol.example")
+    assert alert.url == "https://patrol.example/console?alert=al-1"
+    assert alert.payload()["kind"] == "alert" and alert.payload()["urgency"] == "high"

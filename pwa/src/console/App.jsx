@@ -2,8 +2,8 @@ import { useEffect, useRef } from 'preact/hooks';
 import { effect } from '@preact/signals';
 import { t } from './i18n.js';
 import { session, sessionLoaded, signOut } from '../shared/session.js';
-import { loadReference, resetStore, startClock, openConflicts, refreshUnits } from './store.js';
-import { panel, search, conflictsOpen, toasts } from './ui.js';
+import { loadReference, resetStore, startClock, openConflicts, refreshUnits, db } from './store.js';
+import { panel, search, conflictsOpen, toasts, focusPoint } from './ui.js';
 import { unlockAudio } from './sound.js';
 import { pendingCount } from '../shared/sync-status.js';
 import { SyncIndicator } from '../shared/ui/SyncIndicator.jsx';
@@ -18,6 +18,7 @@ import { ConflictsDialog } from './Conflicts.jsx';
 import { AckWatch } from './AckWatch.jsx';
 import { Notices } from './Notices.jsx';
 import { ConfirmButton } from './ConfirmButton.jsx';
+import { PushChoice } from './PushChoice.jsx';
 
 // The shared session starts and stops the sync; the console loads its REST reference data per session.
 let running = /** @type {string | null} */ (null);
@@ -50,6 +51,20 @@ export function App() {
 function Console() {
   const me = /** @type {NonNullable<typeof session.value>} */ (session.value);
   const searchRef = useRef(/** @type {HTMLInputElement | null} */ (null));
+
+  // Opened from an emergency notification (/console?alert=<id>): show where it is once it is here.
+  useEffect(() => {
+    const id = new URLSearchParams(location.search).get('alert');
+    if (!id) return undefined;
+    const stop = effect(() => {
+      const a = db.alert.get(id);
+      if (a?.lat == null) return;
+      focusPoint.value = { lat: a.lat, lon: a.lon, at: Date.now() };
+      history.replaceState(null, '', location.pathname);
+      queueMicrotask(() => stop());
+    });
+    return stop;
+  }, []);
 
   useEffect(() => {
     /** @param {KeyboardEvent} e */
@@ -132,6 +147,7 @@ function Console() {
           <div class="console__prefs-panel">
             <LanguageSelect id="console-language" />
             <ThemeChoice />
+            <PushChoice />
             <p class="hint">{t('c.shortcuts_hint')}</p>
           </div>
         </details>

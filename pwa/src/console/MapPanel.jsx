@@ -129,7 +129,8 @@ export function MapPanel() {
         const onDuty = unitList.value.filter((u) => u.last_lat != null && u.status !== 'off_duty');
         const pts = (onDuty.length ? onDuty : unitList.value.filter((u) => u.last_lat != null)).map((u) => [u.last_lat, u.last_lon]);
         m.invalidateSize();
-        m.fitBounds(latLngBounds(/** @type {any} */ (pts)).pad(0.15), { maxZoom: 14 });
+        // Not animated: a view asked for meanwhile (a focus) must not be undone when an animation ends.
+        m.fitBounds(latLngBounds(/** @type {any} */ (pts)).pad(0.15), { maxZoom: 14, animate: false });
         fitted = true;
       }
     });
@@ -178,7 +179,9 @@ export function MapPanel() {
 
     const stopFocus = effect(() => {
       const f = focusPoint.value;
-      if (f) m.setView([f.lat, f.lon], Math.max(m.getZoom(), 13));
+      if (!f) return;
+      m.setView([f.lat, f.lon], Math.max(m.getZoom(), 13));
+      fitted = true; // what was asked for wins over the first "show all units" framing
     });
 
     m.on('click', (/** @type {any} */ e) => {

@@ -3,7 +3,8 @@ import '../styles/console.css';
 import './console.css';
 import { render } from 'preact';
 import { configureDb } from '../shared/db.js';
-import { configureSession, restoreSession } from '../shared/session.js';
+import { configureSession, restoreSession, addWipeHook } from '../shared/session.js';
+import { disablePush } from '../shared/push.js';
 import { applyDocumentPrefs } from '../shared/prefs.js';
 import { registerServiceWorker } from '../shared/sw-client.js';
 import { startSyncStatus } from '../shared/sync-status.js';
@@ -15,6 +16,8 @@ import { App } from './App.jsx';
 configureDb('patrol-console');
 configureSession({ persist: true });
 restoreSession();
+// Signing out (or a revoked device) also stops this computer's alert notifications.
+addWipeHook(() => disablePush());
 
 applyDocumentPrefs('app.console_title');
 startSyncStatus();

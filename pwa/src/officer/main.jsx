@@ -10,7 +10,7 @@ import { restoreSession, session, addWipeHook } from '../shared/session.js';
 import { flush, mutate, entity } from '../shared/sync.js';
 import { startPositionSharing } from './lib/geo.js';
 import { loadIncidentTypes, focusAssignmentId } from './lib/state.js';
-import { disablePush } from './lib/push.js';
+import { disablePush } from '../shared/push.js';
 import { currentScreen } from './navigation.js';
 import { App } from './App.jsx';
 

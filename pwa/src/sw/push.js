@@ -1,6 +1,7 @@
 /**
- * Web Push: show what the server sent. Payload (JSON):
- *   { "title": "...", "body": "...", "tag": "assignment-<id>", "url": "/?assignment=<id>", "urgent": true }
+ * Web Push: show what the server sent (server/push/sender.py, Notification.payload):
+ *   { "title", "body", "tag", "url", "kind": "assignment" | "reassignment" | "alert", "id",
+ *     "urgency": "high" | "normal" | … }
  * The texts come from the server in the officer's language; our own
  * strings only fill in for a missing title/body and label the actions.
  */
@@ -34,20 +35,25 @@ export async function showPushNotification(payload) {
   const t = await workerTranslator();
   const str = (/** @type {unknown} */ v) => (typeof v === 'string' && v.trim() ? v : null);
   const tag = str(payload.tag);
+  const alert = payload.kind === 'alert';
   /** @type {NotificationOptions & {actions: unknown[], vibrate: number[], renotify: boolean}} */
   const options = {
     body: str(payload.body) ?? t('push.default_body'),
     tag: tag ?? undefined,
     // Same tag = same assignment updated: replace the old one but still alert.
     renotify: tag !== null,
-    requireInteraction: payload.urgent === true,
+    // Urgent ones (emergencies, P1/P2 calls) stay on screen until someone taps them.
+    requireInteraction: payload.urgency === 'high',
     vibrate: VIBRATION,
     icon: '/icons/icon-192.png',
     badge: '/icons/icon-192.png',
-    actions: [
-      { action: 'open', title: t('push.action_open') },
-      { action: 'acknowledge', title: t('push.action_acknowledge') },
-    ],
+    // An emergency is looked at before it is acknowledged: no acknowledge-from-the-lock-screen.
+    actions: alert
+      ? [{ action: 'open', title: t('push.action_open') }]
+      : [
+          { action: 'open', title: t('push.action_open') },
+          { action: 'acknowledge', title: t('push.action_acknowledge') },
+        ],
     data: { url: safeTargetUrl(payload.url, self.location.origin), tag },
   };
   await self.registration.showNotification(str(payload.title) ?? t('push.default_title'), options);

@@ -2,7 +2,7 @@ import { t } from '../../shared/prefs.js';
 import { LanguageSelect, ThemeChoice } from '../../shared/ui/PrefControls.jsx';
 import { session, signOut } from '../../shared/session.js';
 import { pendingCount } from '../../shared/sync-status.js';
-import { pushState, enablePush, disablePush } from '../lib/push.js';
+import { pushState, enablePush, disablePush } from '../../shared/push.js';
 import { positionState } from '../lib/geo.js';
 
 export function Settings() {

@@ -1,13 +1,14 @@
 /**
  * Web Push on/off. subscribe() is wrapped in a timeout: without a reachable
  * push service it fails at once or never settles (STACK-NOTES), and the
- * officer must be told plainly that alerts then only arrive while the app is open.
+ * user must be told plainly that notifications then only arrive while the page is open.
+ * Used by the officer app (assignments) and the console (emergency alerts).
  *
  * pushState: 'off' | 'working' | 'on' | 'denied' | 'unsupported' | 'failed'
  */
 import { signal } from '@preact/signals';
-import { api } from '../../shared/session.js';
-import { readLocal, writeLocal } from '../../shared/storage.js';
+import { api } from './session.js';
+import { readLocal, writeLocal } from './storage.js';
 
 export const SUBSCRIBE_TIMEOUT_MS = 8000;
 const KEY = 'patrol.push';
