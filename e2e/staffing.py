@@ -32,7 +32,7 @@ class Crew:
     usernames: tuple[str, str]
 
 
-class _Session:
+class Session:
     def __init__(self, base: str, username: str) -> None:
         self.base = base
         self.device_id = str(uuid.uuid4())
@@ -67,7 +67,7 @@ class _Session:
 def staff(base: str, n: int, tag: str = "e2e") -> list[Crew]:
     """Put a new crew on `n` units (cars first) that have no crew and no assignment now;
     returns them in that order, each available with a fresh position."""
-    admin, commander = _Session(base, "admin"), _Session(base, "commander")
+    admin, commander = Session(base, "admin"), Session(base, "commander")
     stations = {o["code"]: o for o in commander.get("/api/org-units")}
     now = int(time.time() * 1000)
     # Prefer cars whose crew did not go off duty in the last minutes: a sign-on must come
@@ -89,7 +89,7 @@ def staff(base: str, n: int, tag: str = "e2e") -> list[Crew]:
             "unit_id": unit["id"], "starts_at": now - SHIFT_BEFORE_MS, "ends_at": now + SHIFT_AFTER_MS,
             "notes": "extra patrol (browser tests)",
             "members": [{"user_id": ids[0], "role": "lead"}, {"user_id": ids[1], "role": "member"}]})
-        lead = _Session(base, names[0])
+        lead = Session(base, names[0])
         assert lead.me["unit_id"] == unit["id"], (names[0], lead.me)
         station = stations[unit["org_unit_code"]]
         base_lat, base_lon = station["lat"] or 44.97, station["lon"] or 19.61

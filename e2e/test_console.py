@@ -17,7 +17,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from e2e.staffing import Crew
+from e2e.staffing import Crew, Session
 
 PASSWORD = "patrol-demo"
 CONSOLE_PATH = "/console"
@@ -607,3 +607,30 @@ def test_opened_from_an_alert_notification_the_map_goes_to_the_alert(server, con
     dy = box["y"] + box["height"] / 2 - (area["y"] + area["height"] / 2)
     assert abs(dx) < 40 and abs(dy) < 40, (dx, dy)
     page.locator(f"[data-testid=alert-banner] [data-alert-id='{alert_id}']").get_by_role("button", name="Acknowledge").click()
+
+
+def test_the_crew_coming_on_within_the_hour_is_shown(server, console, crews) -> None:  # type: ignore[no-untyped-def]
+    """An officer of the next shift may sign in up to an hour early and act for the unit:
+    the board and the unit panel say who is coming, and the search finds them."""
+    page = console
+    unit = crews[-1].unit
+    admin, commander = Session(server.base_url, "admin"), Session(server.base_url, "commander")
+    user = admin.post("/api/admin/users", {"username": f"next-{unit['call_sign'].lower()}", "password": PASSWORD,
+                                           "role": "officer", "org_unit_code": unit["org_unit_code"],
+                                           "full_name": "Vesna Sledeća"})
+    starts = int(time.time() * 1000) + 40 * 60_000
+    commander.post("/api/shifts", {"unit_id": unit["id"], "starts_at": starts, "ends_at": starts + 8 * 3_600_000,
+                                   "members": [{"user_id": user["id"], "role": "lead"}]})
+    page.reload()
+    page.wait_for_selector(".sync[data-state=live]", timeout=15_000)
+    row = unit_row(page, unit["id"])
+    row.locator("[data-testid=unit-next-crew]").wait_for(timeout=5000)
+    text = row.locator("[data-testid=unit-next-crew]").inner_text()
+    assert "Vesna Sledeća" in text and "Next crew" in text, text
+    page.fill(".console__search", "sledeć")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=unit-board] li.unit').length === 1",
+                           timeout=3000)
+    page.fill(".console__search", "")
+    row.locator("[data-testid=unit-open]").click()
+    detail = page.locator(f"[data-testid=unit-detail][data-unit-id='{unit['id']}'] [data-testid=unit-next-crew]")
+    assert "Vesna Sledeća" in detail.inner_text(timeout=3000)

@@ -7,6 +7,7 @@ import json
 
 import msgspec
 
+from server.auth.sessions import SHIFT_SLACK_MS
 from server.clock import now_ms
 from sync.principal import Principal
 from sync.store import Database
@@ -45,6 +46,10 @@ class UnitOut(msgspec.Struct):
     version: int
     crew: list[CrewMember]
     shift_ends_at: int | None
+    # The crew of a shift starting within the sign-on slack: they may already have signed in
+    # and act for the unit (server/auth/sessions.py), so the desk sees who is coming.
+    next_crew: list[CrewMember] = []
+    next_shift_starts_at: int | None = None
 
 
 class IncidentType(msgspec.Struct):
@@ -61,7 +66,8 @@ async def org_units(db: Database, p: Principal) -> list[OrgUnitOut]:
 
 
 async def units(db: Database, p: Principal, unit_id: str | None = None) -> list[UnitOut]:
-    """Units in scope (an officer sees only their own unit), with the crew on shift now."""
+    """Units in scope (an officer sees only their own unit), with the crew on shift now and the
+    crew of a shift starting within the sign-on slack."""
     now = now_ms()
     clauses, args = ["o.path LIKE $1", "u.active = 1"], [p.scope_path + "%"]
     if p.role == "officer":
@@ -75,21 +81,28 @@ async def units(db: Database, p: Principal, unit_id: str | None = None) -> list[
             "SELECT u.*, o.code AS org_unit_code FROM units u JOIN org_units o ON o.id = u.org_unit_id"
             f" WHERE {' AND '.join(clauses)} ORDER BY u.call_sign", *args)
         crews = await tx.fetch(
-            "SELECT s.unit_id, s.ends_at, us.id AS user_id, us.full_name, m.role"
+            "SELECT s.unit_id, s.starts_at, s.ends_at, us.id AS user_id, us.full_name, m.role"
             " FROM shifts s JOIN shift_members m ON m.shift_id = s.id JOIN users us ON us.id = m.user_id"
-            " WHERE s.starts_at <= $1 AND s.ends_at > $1 ORDER BY m.role, us.full_name", now)
+            " WHERE s.starts_at <= $2 AND s.ends_at > $1 ORDER BY s.starts_at, m.role, us.full_name",
+            now, now + SHIFT_SLACK_MS)
     by_unit: dict[str, list[CrewMember]] = {}
     ends: dict[str, int] = {}
+    coming: dict[str, list[CrewMember]] = {}
+    starts: dict[str, int] = {}
     for c in crews:
-        by_unit.setdefault(c["unit_id"], []).append(
-            CrewMember(user_id=c["user_id"], full_name=c["full_name"], role=c["role"]))
-        ends[c["unit_id"]] = c["ends_at"]
+        member = CrewMember(user_id=c["user_id"], full_name=c["full_name"], role=c["role"])
+        if c["starts_at"] <= now:
+            by_unit.setdefault(c["unit_id"], []).append(member)
+            ends[c["unit_id"]] = c["ends_at"]
+        elif starts.setdefault(c["unit_id"], c["starts_at"]) == c["starts_at"]:  # the first shift coming only
+            coming.setdefault(c["unit_id"], []).append(member)
     return [UnitOut(id=r["id"], call_sign=r["call_sign"], kind=r["kind"], org_unit_id=r["org_unit_id"],
                     org_unit_code=r["org_unit_code"], status=r["status"], status_at=r["status_at"],
                     current_assignment_id=r["current_assignment_id"], last_lat=r["last_lat"],
                     last_lon=r["last_lon"], last_accuracy_m=r["last_accuracy_m"],
                     last_position_at=r["last_position_at"], version=r["version"],
-                    crew=by_unit.get(r["id"], []), shift_ends_at=ends.get(r["id"])) for r in rows]
+                    crew=by_unit.get(r["id"], []), shift_ends_at=ends.get(r["id"]),
+                    next_crew=coming.get(r["id"], []), next_shift_starts_at=starts.get(r["id"])) for r in rows]
 
 
 async def incident_types(db: Database) -> list[IncidentType]:

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { t, ago, duration } from './i18n.js';
+import { t, ago, duration, hm } from './i18n.js';
 import { db, rev, now, unitList, unitExtra, orgUnits, openAlerts, loaded } from './store.js';
 import { search, selectedUnit, focusPoint, openIncident, openUnit } from './ui.js';
 
@@ -7,10 +7,11 @@ export const STATUSES = ['available', 'en_route', 'on_scene', 'busy', 'off_duty'
 /** Positions older than this are marked stale (the server's recommendation rule too). */
 export const STALE_MS = 10 * 60_000;
 
-/** @param {any} u @param {string} q */
-function matches(u, q, crew) {
+/** @param {any} u @param {string} q @param {any} x the unit's crews (GET /api/units) */
+function matches(u, q, x) {
   if (!q) return true;
-  const hay = [u.call_sign, ...(crew ?? []).map((/** @type {any} */ c) => c.full_name)].join(' ').toLowerCase();
+  const people = [...(x?.crew ?? []), ...(x?.next_crew ?? [])];
+  const hay = [u.call_sign, ...people.map((/** @type {any} */ c) => c.full_name)].join(' ').toLowerCase();
   return hay.includes(q);
 }
 
@@ -24,7 +25,7 @@ export function UnitBoard() {
   const alarmed = new Set(openAlerts.value.map((a) => a.unit_id));
   const stations = orgUnits.value.filter((o) => o.kind !== 'directorate');
   const units = unitList.value.filter(
-    (u) => (!station || u.org_unit_id === station) && (!status || u.status === status) && matches(u, q, extra.get(u.id)?.crew),
+    (u) => (!station || u.org_unit_id === station) && (!status || u.status === status) && matches(u, q, extra.get(u.id)),
   );
   const counts = Object.fromEntries(STATUSES.map((s) => [s, unitList.value.filter((u) => u.status === s).length]));
 
@@ -103,6 +104,11 @@ export function UnitBoard() {
                 </button>
               )}
               {x?.crew?.length > 0 && <p class="unit__crew">{x.crew.map((/** @type {any} */ c) => c.full_name).join(', ')}</p>}
+              {x?.next_crew?.length > 0 && (
+                <p class="unit__crew unit__crew--next" data-testid="unit-next-crew">
+                  {t('c.next_crew')} {t('c.next_crew_from', { time: hm(x.next_shift_starts_at), names: x.next_crew.map((/** @type {any} */ c) => c.full_name).join(', ') })}
+                </p>
+              )}
             </li>
           );
         })}

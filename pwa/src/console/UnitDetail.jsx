@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { t, ago, clock, duration, typeLabel } from './i18n.js';
+import { t, ago, clock, duration, hm, typeLabel } from './i18n.js';
 import { api } from '../shared/session.js';
 import { uuidv7 } from '../shared/ids.js';
 import { db, rev, now, unitExtra, incidentTypes, openIncidents, assignmentsOf, assignmentsOfUnit, onChange, ACTIVE_ASSIGNMENT, startOfDay, unitHistory } from './store.js';
@@ -81,6 +81,14 @@ export function UnitDetail({ id }) {
         <dd data-testid="unit-crew">
           {crew.length === 0 ? t('c.no_crew') : crew.map((/** @type {any} */ c) => c.full_name).join(', ')}
         </dd>
+        {extra?.next_crew?.length > 0 && (
+          <>
+            <dt>{t('c.next_crew')}</dt>
+            <dd data-testid="unit-next-crew">
+              {t('c.next_crew_from', { time: hm(extra.next_shift_starts_at), names: extra.next_crew.map((/** @type {any} */ c) => c.full_name).join(', ') })}
+            </dd>
+          </>
+        )}
         <dt>{t('c.position')}</dt>
         <dd class={stale ? 'unit__pos--stale' : ''} data-testid="unit-position-age">
           {u.last_position_at ? t('c.position_age', { ago: ago(u.last_position_at, nowMs) }) : t('c.no_position')}

@@ -48,6 +48,12 @@ export function clock(/** @type {number|null|undefined} */ ms) {
   return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
 }
 
+/** "14:00": hours and minutes, 24-hour. @param {number|null|undefined} ms */
+export function hm(ms) {
+  if (!ms) return '—';
+  return new Intl.DateTimeFormat(language.value, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+}
+
 export function dateTime(/** @type {number|null|undefined} */ ms) {
   if (!ms) return '—';
   return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' }).format(ms);
