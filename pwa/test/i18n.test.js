@@ -122,3 +122,12 @@ test('t() interpolates and picks plural forms per language', () => {
   const partial = createTranslator('sl', {}, files.en);
   assert.equal(partial('nav.home'), 'Home', 'falls back to English');
 });
+
+test('dates in English are day first (British usage), the other languages keep their own', async () => {
+  const { dateLocale } = await import('../src/i18n/language.js');
+  const day = Date.UTC(2026, 10, 25, 12);
+  const fmt = (lang) => new Intl.DateTimeFormat(dateLocale(lang), { dateStyle: 'short', timeZone: 'UTC' }).format(day);
+  assert.equal(fmt('en'), '25/11/2026');
+  assert.match(fmt('sr-Latn'), /^25\. ?11\. ?2026\.?$/);
+  assert.equal(dateLocale('sl'), 'sl');
+});

@@ -6,6 +6,7 @@
 import { computed } from '@preact/signals';
 import { language } from '../shared/prefs.js';
 import { createTranslator } from '../i18n/translate.js';
+import { dateLocale } from '../i18n/language.js';
 import en from '../i18n/analysis/en.json';
 import srLatn from '../i18n/analysis/sr-Latn.json';
 import srCyrl from '../i18n/analysis/sr-Cyrl.json';
@@ -41,9 +42,9 @@ export function timeOfDay(/** @type {number} */ ms) {
 }
 
 export function dateTime(/** @type {number} */ ms) {
-  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23', timeZone: TZ }).format(ms);
+  return new Intl.DateTimeFormat(dateLocale(language.value), { dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23', timeZone: TZ }).format(ms);
 }
 
 export function weekdayDate(/** @type {number} */ ms) {
-  return new Intl.DateTimeFormat(language.value, { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: TZ }).format(ms);
+  return new Intl.DateTimeFormat(dateLocale(language.value), { weekday: 'short', day: 'numeric', month: 'numeric', timeZone: TZ }).format(ms);
 }

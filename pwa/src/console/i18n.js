@@ -6,6 +6,7 @@ import { computed } from '@preact/signals';
 import { language } from '../shared/prefs.js';
 import { MESSAGES } from '../i18n/messages.js';
 import { createTranslator } from '../i18n/translate.js';
+import { dateLocale } from '../i18n/language.js';
 import en from '../i18n/console/en.json';
 import srLatn from '../i18n/console/sr-Latn.json';
 import srCyrl from '../i18n/console/sr-Cyrl.json';
@@ -56,7 +57,7 @@ export function hm(ms) {
 
 export function dateTime(/** @type {number|null|undefined} */ ms) {
   if (!ms) return '—';
-  return new Intl.DateTimeFormat(language.value, { dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' }).format(ms);
+  return new Intl.DateTimeFormat(dateLocale(language.value), { dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' }).format(ms);
 }
 
 /** Incident type label in the current language. */

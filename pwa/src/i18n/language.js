@@ -7,6 +7,14 @@
 export const LANGUAGES = /** @type {const} */ (['en', 'sr-Latn', 'sr-Cyrl', 'sl']);
 export const DEFAULT_LANGUAGE = 'en';
 
+/**
+ * The locale for dates: English means British usage here (25/11/2026, day first, as
+ * everywhere in Europe), not American (11/25/26). @param {string} lang
+ */
+export function dateLocale(lang) {
+  return lang === 'en' ? 'en-GB' : lang;
+}
+
 /** @typedef {typeof LANGUAGES[number]} Language */
 
 /**
