@@ -634,3 +634,11 @@ def test_the_crew_coming_on_within_the_hour_is_shown(server, console, crews) -> 
     row.locator("[data-testid=unit-open]").click()
     detail = page.locator(f"[data-testid=unit-detail][data-unit-id='{unit['id']}'] [data-testid=unit-next-crew]")
     assert "Vesna Sledeća" in detail.inner_text(timeout=3000)
+
+
+def test_from_the_console_to_planning_and_analysis_without_signing_in_again(server, console) -> None:  # type: ignore[no-untyped-def]
+    page = console
+    page.get_by_test_id("to-analysis").click()
+    page.wait_for_url("**/analysis")
+    page.locator("[data-testid=kpi-median]").wait_for(timeout=15_000)
+    assert page.locator("input[name=password]").count() == 0

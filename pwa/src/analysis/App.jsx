@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { LANGUAGES } from '../i18n/language.js';
 import { languageSetting, setLanguage, setTheme, theme } from '../shared/prefs.js';
-import { session, signOut } from './api.js';
+import { session, sessionChecked, signOut } from './api.js';
 import { L } from './i18n.js';
 import { Login } from './Login.jsx';
 import { fromDate, loadReference, orgUnits, station, tab, toDate } from './store.js';
@@ -17,6 +17,7 @@ const LANGUAGE_NAMES = { en: 'English', 'sr-Latn': 'Srpski', 'sr-Cyrl': 'Срп�
 
 export function App() {
   const s = session.value;
+  if (!s && !sessionChecked.value) return null;
   if (!s) return <Login />;
   if (!['dispatcher', 'commander', 'admin'].includes(s.me?.role)) {
     return (

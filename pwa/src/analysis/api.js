@@ -1,11 +1,13 @@
 /**
- * REST access for the analysis page. The session is the desk session the
- * dispatcher console keeps in localStorage (same keys), so someone signed in
- * on /console is signed in here too, and the other way round.
+ * REST access for the analysis page. Someone signed in on /console in this
+ * browser is signed in here too: the page borrows the console's session from
+ * the console's IndexedDB (read only; the console owns it). Otherwise the page
+ * signs in on its own (kept in localStorage, as a device of its own).
  */
 import { signal } from '@preact/signals';
 import { uuidv7 } from '../shared/ids.js';
 import { readLocal, writeLocal } from '../shared/storage.js';
+import { configureDb, getMeta } from '../shared/db.js';
 
 const SESSION_KEY = 'patrol.console.session';
 const DEVICE_KEY = 'patrol.console.device';
@@ -22,6 +24,23 @@ function loadSession() {
 
 /** @type {import('@preact/signals').Signal<{token: string, expires_at: number, me: any} | null>} */
 export const session = signal(loadSession());
+/** False until the console's session has been looked for (the page waits rather than flash a login). */
+export const sessionChecked = signal(session.value !== null);
+
+/** Borrow the console's session in this browser, if it has a live one. */
+export async function adoptConsoleSession() {
+  try {
+    if (!session.value) {
+      configureDb('patrol-console');
+      const s = /** @type {any} */ (await getMeta('session'));
+      if (s?.token && s.expires_at > Date.now() && s.me) session.value = { token: s.token, expires_at: s.expires_at, me: s.me };
+    }
+  } catch {
+    /* no IndexedDB (private mode): sign in here */
+  } finally {
+    sessionChecked.value = true;
+  }
+}
 
 function deviceId() {
   let id = readLocal(DEVICE_KEY);

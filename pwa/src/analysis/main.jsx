@@ -5,6 +5,7 @@ import { render } from 'preact';
 import { effect } from '@preact/signals';
 import { language, theme } from '../shared/prefs.js';
 import { App } from './App.jsx';
+import { adoptConsoleSession } from './api.js';
 import { L } from './i18n.js';
 
 effect(() => {
@@ -13,4 +14,5 @@ effect(() => {
   root.dataset.theme = theme.value;
   document.title = L('a.title');
 });
+adoptConsoleSession();
 render(<App />, /** @type {HTMLElement} */ (document.getElementById('app')));

@@ -142,6 +142,10 @@ function Console() {
           question={t('c.sign_out_unsent', { count: pendingCount.value })}
           onConfirm={() => signOut()}
         />
+        {/* Shifts, availability and response times; signed in there with this session. */}
+        <a class="btn btn--quiet" href="/analysis" data-testid="to-analysis">
+          {t('c.analysis')}
+        </a>
         <details class="console__prefs">
           <summary>{t('settings.title')}</summary>
           <div class="console__prefs-panel">
