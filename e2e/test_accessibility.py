@@ -83,8 +83,11 @@ def test_officer_app_screens(phone: Page, server, crews: list[Crew], theme: str)
 
 def test_console_and_analysis(desk_page: Page, server, theme: str) -> None:  # type: ignore[no-untyped-def]
     page = desk_page
+    page.goto("/analysis")
+    page.locator("input[name=username]").wait_for()
+    problems = {"analysis sign-in": violations(page)}
     page.goto("/console")
-    problems = {"console sign-in": violations(page)}
+    problems["console sign-in"] = violations(page)
     page.fill("input[name=username]", "dispatcher1")
     page.fill("input[name=password]", "patrol-demo")
     page.click("button[type=submit]")
