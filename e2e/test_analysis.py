@@ -109,6 +109,10 @@ def test_availability_demand_and_track(analysis, tmp_path: Path) -> None:  # typ
     assert grid.locator("rect:not(.an-heat-0)").count() > 50
     _, lines = download_header(page, page.locator("[data-csv]").first, tmp_path)
     assert lines[0] == ",".join(DEMAND_COLUMNS) and len(lines) == 1 + 168 * 5
+    # what was actually on duty, from the demo month's status history, beside the plan
+    page.select_option("select[name=measure]", "units_actual")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=dc-chart] rect:not(.an-heat-0)').length > 50")
+    assert "actually on duty" in page.locator(".an-muted").first.inner_text()
 
     open_tab(page, "Track replay")
     page.select_option("select[name=unit]", label="SM-11")

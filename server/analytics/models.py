@@ -127,6 +127,7 @@ class HourCell(msgspec.Struct, kw_only=True):
     units_on_duty: float        # average planned units on duty (shift unit-hours / hours_observed)
     demand_per_unit: float | None  # incidents_per_hour / units_on_duty (None when no unit planned)
     flagged: bool           # demand_per_unit > threshold, or incidents with no unit planned
+    units_actual: float = 0.0   # average units actually on duty (status other than off duty)
 
 
 class AreaCoverage(msgspec.Struct, kw_only=True):
@@ -137,6 +138,7 @@ class AreaCoverage(msgspec.Struct, kw_only=True):
     unit_hours: float
     flagged_hours: int
     cells: list[HourCell]
+    actual_unit_hours: float = 0.0  # unit-hours actually on duty (from the status history)
 
 
 class DemandCoverageReport(msgspec.Struct, kw_only=True):

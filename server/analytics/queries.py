@@ -341,6 +341,33 @@ def _event_order(ev: Row) -> tuple[int, str, str]:
     return (int(ev["event_at"]), ev.get("hlc") or "", ev["id"])
 
 
+async def _status_history(tx: Tx, like: str, start_ms: int, end_ms: int
+                          ) -> tuple[dict[str, list[Row]], dict[str, Row]]:
+    """Status events of the scope's units in ``[start_ms, end_ms)`` by unit, in event
+    order (ties by HLC), and per unit the last event before the window."""
+    events = await tx.fetch(
+        "SELECT e.id, e.unit_id, e.status, e.event_at, e.hlc FROM unit_status_events e"
+        f" WHERE e.unit_id IN {_UNIT_IDS} AND e.event_at >= $2 AND e.event_at < $3",
+        like, start_ms, end_ms,
+    )
+    # The last event before the window, per unit: one index probe each.
+    before = await tx.fetch(
+        "SELECT e.id, e.unit_id, e.status, e.event_at, e.hlc FROM unit_status_events e"
+        " JOIN (SELECT su.id AS uid, (SELECT MAX(e2.event_at) FROM unit_status_events e2"
+        "        WHERE e2.unit_id = su.id AND e2.event_at < $2) AS last_at"
+        f"       FROM units su WHERE su.org_unit_id IN {_ORG_IDS}) lu"
+        " ON e.unit_id = lu.uid AND e.event_at = lu.last_at",
+        like, start_ms,
+    )
+    events_by: dict[str, list[Row]] = {}
+    for e in sorted(events, key=_event_order):
+        events_by.setdefault(e["unit_id"], []).append(e)
+    initial: dict[str, Row] = {}
+    for e in sorted(before, key=_event_order):
+        initial[e["unit_id"]] = e  # the last one wins
+    return events_by, initial
+
+
 async def availability_timeline(db: Database, org_unit_id_or_scope: str,
                                 day_start_ms: int, day_end_ms: int) -> list[UnitTimeline]:
     """Per unit of the scope: planned shift bars and the actual status over
@@ -370,29 +397,10 @@ async def availability_timeline(db: Database, org_unit_id_or_scope: str,
             f" WHERE s.unit_id IN {_UNIT_IDS} AND s.starts_at < $3 AND s.ends_at > $2",
             like, day_start_ms, day_end_ms,
         )
-        events = await tx.fetch(
-            "SELECT e.id, e.unit_id, e.status, e.event_at, e.hlc FROM unit_status_events e"
-            f" WHERE e.unit_id IN {_UNIT_IDS} AND e.event_at >= $2 AND e.event_at < $3",
-            like, day_start_ms, day_end_ms,
-        )
-        # The last event before the window, per unit: one index probe each.
-        before = await tx.fetch(
-            "SELECT e.id, e.unit_id, e.status, e.event_at, e.hlc FROM unit_status_events e"
-            " JOIN (SELECT su.id AS uid, (SELECT MAX(e2.event_at) FROM unit_status_events e2"
-            "        WHERE e2.unit_id = su.id AND e2.event_at < $2) AS last_at"
-            f"       FROM units su WHERE su.org_unit_id IN {_ORG_IDS}) lu"
-            " ON e.unit_id = lu.uid AND e.event_at = lu.last_at",
-            like, day_start_ms,
-        )
+        events_by, initial = await _status_history(tx, like, day_start_ms, day_end_ms)
     shifts_by: dict[str, list[Row]] = {}
     for s in shifts:
         shifts_by.setdefault(s["unit_id"], []).append(s)
-    events_by: dict[str, list[Row]] = {}
-    for e in sorted(events, key=_event_order):
-        events_by.setdefault(e["unit_id"], []).append(e)
-    initial: dict[str, Row] = {}
-    for e in sorted(before, key=_event_order):
-        initial[e["unit_id"]] = e  # the last one wins
     out = []
     for u in sorted(units, key=lambda u: (u["call_sign"], u["id"])):
         if not u["path"].startswith(scope_path):
@@ -411,11 +419,12 @@ async def availability_timeline(db: Database, org_unit_id_or_scope: str,
 # --------------------------------------------------------------------------- demand vs coverage
 
 class _Acc:
-    __slots__ = ("hours", "incidents", "unit_ms")
+    __slots__ = ("actual_ms", "hours", "incidents", "unit_ms")
 
     def __init__(self) -> None:
         self.incidents = [0] * 168
         self.unit_ms = [0] * 168
+        self.actual_ms = [0] * 168
         self.hours = [0] * 168
 
 
@@ -427,17 +436,20 @@ def _area(acc: _Acc, hours: list[int], threshold: float, org_unit_id: str | None
         inc = acc.incidents[h]
         per_hour = inc / observed if observed else 0.0
         units = acc.unit_ms[h] / HOUR_MS / observed if observed else 0.0
+        actual = acc.actual_ms[h] / HOUR_MS / observed if observed else 0.0
         per_unit = per_hour / units if units > 0 else None
         flagged = (per_unit is not None and per_unit > threshold) or (per_unit is None and inc > 0)
         cells.append(HourCell(
             hour_of_week=h, weekday=h // 24 + 1, hour=h % 24, hours_observed=observed,
             incidents=inc, incidents_per_hour=round(per_hour, 4), units_on_duty=round(units, 4),
             demand_per_unit=round(per_unit, 4) if per_unit is not None else None, flagged=flagged,
+            units_actual=round(actual, 4),
         ))
     return AreaCoverage(
         org_unit_id=org_unit_id, code=code, name=name, incidents=sum(acc.incidents),
         unit_hours=round(sum(acc.unit_ms) / HOUR_MS, 4),
         flagged_hours=sum(1 for c in cells if c.flagged), cells=cells,
+        actual_unit_hours=round(sum(acc.actual_ms) / HOUR_MS, 4),
     )
 
 
@@ -452,7 +464,10 @@ async def demand_vs_coverage(db: Database, scope_path: str, start_ms: int, end_m
     ``hours_observed`` = clock hours of the period falling on ``h``;
     ``incidents_per_hour`` = incidents whose call fell on ``h`` / hours_observed;
     ``units_on_duty`` = planned unit-hours on ``h`` / hours_observed (a unit's
-    overlapping shifts count once); ``demand_per_unit`` = the ratio of the two.
+    overlapping shifts count once); ``demand_per_unit`` = the ratio of the two;
+    ``units_actual`` = unit-hours actually on duty on ``h`` (any status but off
+    duty, from the status history as in the availability timeline; unknown
+    counts as not on duty) / hours_observed, per the unit's own area.
     A cell is flagged when ``demand_per_unit > threshold`` or when incidents
     came in with no unit planned. Counts all incident sources (demand is
     demand), cancelled ones only with ``include_cancelled``. Windows should
@@ -475,6 +490,9 @@ async def demand_vs_coverage(db: Database, scope_path: str, start_ms: int, end_m
             f" WHERE s.org_unit_id IN {_ORG_IDS} AND s.starts_at < $3 AND s.ends_at > $2",
             like, start_ms, end_ms,
         )
+        unit_orgs = {r["id"]: r["org_unit_id"] for r in await tx.fetch(
+            f"SELECT u.id, u.org_unit_id FROM units u WHERE u.org_unit_id IN {_ORG_IDS}", like)}
+        events_by, initial = await _status_history(tx, like, start_ms, end_ms)
     org_by_id = {o["id"]: o for o in orgs}
     hours = [0] * 168
     for _, how in local_hours(start_ms, end_ms):
@@ -503,6 +521,18 @@ async def demand_vs_coverage(db: Database, scope_path: str, start_ms: int, end_m
                 ms = _overlap(s0, s1, hour_start, hour_start + HOUR_MS)
                 acc.unit_ms[how] += ms
                 overall.unit_ms[how] += ms
+    for unit_id, org_id in unit_orgs.items():
+        if org_id not in org_by_id:
+            continue
+        init = initial.get(unit_id)
+        acc = per_area.setdefault(org_id, _Acc())
+        for seg in _segments(init["status"] if init else None, events_by.get(unit_id, []), start_ms, end_ms):
+            if seg.state not in ("available", "committed"):
+                continue
+            for hour_start, how in local_hours(seg.start_ms, seg.end_ms):
+                ms = _overlap(seg.start_ms, seg.end_ms, hour_start, hour_start + HOUR_MS)
+                acc.actual_ms[how] += ms
+                overall.actual_ms[how] += ms
     areas = [
         _area(per_area[oid], hours, threshold, oid, org_by_id[oid]["code"], org_by_id[oid]["name"])
         for oid in sorted(per_area, key=lambda oid: org_by_id[oid]["path"])

@@ -28,7 +28,7 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
 )
 DEMAND_COLUMNS: tuple[str, ...] = (
     "area_code", "area_name", "hour_of_week", "weekday", "hour", "hours_observed", "incidents",
-    "incidents_per_hour", "units_on_duty", "demand_per_unit", "flagged",
+    "incidents_per_hour", "units_on_duty", "demand_per_unit", "flagged", "units_actual",
 )
 TRACK_COLUMNS: tuple[str, ...] = (
     "unit_id", "call_sign", "kind", "at_ms", "at_local", "lat", "lon", "accuracy_m", "heading",
@@ -96,7 +96,7 @@ def demand_csv(report: DemandCoverageReport) -> str:
         for c in area.cells:
             lines.append([area.code, area.name, c.hour_of_week, c.weekday, c.hour, c.hours_observed,
                           c.incidents, c.incidents_per_hour, c.units_on_duty, c.demand_per_unit,
-                          c.flagged])
+                          c.flagged, c.units_actual])
     return _render(DEMAND_COLUMNS, lines)
 
 

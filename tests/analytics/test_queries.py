@@ -179,6 +179,16 @@ async def test_demand_vs_coverage(db: Database) -> None:
     assert (c.incidents, c.units_on_duty, c.demand_per_unit, c.flagged) == (1, 0.0, None, True)
     assert inn.flagged_hours == 2 and ru.flagged_hours == 2
     assert r.overall.incidents == 6 and r.overall.unit_hours == 18.5
+    # Actually on duty (status history): RU-1 Tue 08–22 and Wed 06:30–14:30, RU-2 Wed 15–23;
+    # IN-1 never signed on (unknown is not on duty); NS-1 is outside the scope.
+    tue = lambda h: 24 + h  # noqa: E731
+    actual = [c.units_actual for c in r.overall.cells]
+    assert actual[tue(7)] == 0.0 and actual[tue(8)] == 1.0 and actual[tue(21)] == 1.0 and actual[tue(22)] == 0.0
+    assert (actual[wed(6)], actual[wed(7)], actual[wed(14)], actual[wed(15)], actual[wed(22)], actual[wed(23)]) == (
+        0.5, 1.0, 0.5, 1.0, 1.0, 0.0)
+    assert r.overall.actual_unit_hours == 30.0 and ru.actual_unit_hours == 30.0 and inn.actual_unit_hours == 0.0
+    # planned 20:15–21:45 at IN but nobody on duty there: the plan and the reality differ
+    assert (inn.cells[wed(20)].units_on_duty, inn.cells[wed(20)].units_actual) == (0.75, 0.0)
     # two weeks: each hour of the week observed twice, averages halve
     r2 = await demand_vs_coverage(db, "/SM/", WEEK_START, t(27, 0))
     c = r2.overall.cells[wed(10)]

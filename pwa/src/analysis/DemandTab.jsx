@@ -39,6 +39,7 @@ export function DemandTab() {
             <option value="demand_per_unit">{L('a.dc.per_unit')}</option>
             <option value="incidents_per_hour">{L('a.dc.per_hour')}</option>
             <option value="units_on_duty">{L('a.dc.units')}</option>
+            <option value="units_actual">{L('a.dc.units_actual')}</option>
           </select>
         </label>
         <label class="an-field">
@@ -50,7 +51,7 @@ export function DemandTab() {
       {report.error && <p class="an-error" role="alert">{report.error.message}</p>}
       {current && (
         <>
-          <p class="an-muted">{L('a.dc.summary', { incidents: current.incidents, unit_hours: Math.round(current.unit_hours), flagged: current.flagged_hours })}</p>
+          <p class="an-muted">{L('a.dc.summary', { incidents: current.incidents, unit_hours: Math.round(current.unit_hours), actual_hours: Math.round(current.actual_unit_hours ?? 0), flagged: current.flagged_hours })}</p>
           <Heat cells={current.cells} measure={measure} />
           <ul class="an-legend">
             <li><span class="an-swatch an-heat-1" />{L('a.dc.low')}</li>
@@ -88,7 +89,7 @@ function Heat({ cells, measure }) {
             height={CELL_H - 2}
             rx={3}
           >
-            <title>{`${L(`a.weekday.${c.weekday}`)} ${String(c.hour).padStart(2, '0')}:00 — ${L('a.incidents')}: ${c.incidents}, ${L('a.dc.per_hour')}: ${fmt.format(c.incidents_per_hour)}, ${L('a.dc.units')}: ${fmt.format(c.units_on_duty)}, ${L('a.dc.per_unit')}: ${c.demand_per_unit === null ? '—' : fmt.format(c.demand_per_unit)}`}</title>
+            <title>{`${L(`a.weekday.${c.weekday}`)} ${String(c.hour).padStart(2, '0')}:00 — ${L('a.incidents')}: ${c.incidents}, ${L('a.dc.per_hour')}: ${fmt.format(c.incidents_per_hour)}, ${L('a.dc.units')}: ${fmt.format(c.units_on_duty)}, ${L('a.dc.units_actual')}: ${fmt.format(c.units_actual ?? 0)}, ${L('a.dc.per_unit')}: ${c.demand_per_unit === null ? '—' : fmt.format(c.demand_per_unit)}`}</title>
           </rect>
         );
       })}
