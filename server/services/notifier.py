@@ -61,6 +61,7 @@ class PushNotifier:
 
     def _reset(self) -> None:
         self._holding = False
+        self._lease_until = 0
         self._read_upto: int | None = None     # highest seq handed over (or skipped)
         self._saved: int | None = None         # push_journal.seq as last written
         self._pending: dict[int, int] = {}     # seq -> deliveries not yet done
@@ -140,6 +141,8 @@ class PushNotifier:
 
     async def _lease(self) -> bool:
         now = self.clock()
+        if self._holding and now < self._lease_until - self.lease_ms // 2:
+            return True  # renewed at half time, not on every round (a write a second otherwise)
         async with self.db.transaction() as tx:
             held = await tx.execute(
                 "UPDATE push_journal SET owner = $1, lease_until = $2"
@@ -151,6 +154,8 @@ class PushNotifier:
         elif held and not self._holding:
             log.info("push journal: this instance sends Web Push")
         self._holding = bool(held)
+        if held:
+            self._lease_until = now + self.lease_ms
         return self._holding
 
     def _done_callback(self, seq: int) -> Callable[[], None]:

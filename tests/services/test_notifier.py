@@ -133,6 +133,11 @@ async def test_one_instance_sends_and_another_takes_over_when_its_lease_runs_out
     assert await a.step() == 1
     a_sender.deliver_all()
     assert await a.step() == 0
+    # A live holder renews its lease (at half time), so nobody takes over while it works.
+    now[0] += 20_000
+    assert await a.step() == 0
+    now[0] += 20_000
+    assert await b.step() == 0, "a renewed its lease"
 
     # a dies with the second one undelivered; b takes over when the lease has run out.
     second = await desk.assign(db, "unit-b")
