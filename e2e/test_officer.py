@@ -181,6 +181,7 @@ def test_install_criteria(context: BrowserContext, server) -> None:
 def test_offline_shift_syncs_original_times_exactly_once(context: BrowserContext, server, desk: Desk,
                                                          crews) -> None:
     unit, username = pick(crews, 0)
+    context.add_init_script("window.__buzz = []; navigator.vibrate = (p) => { window.__buzz.push(p); return true; };")
     page = context.new_page()
     # The phone's clock is ours to drive (and 10 minutes behind the server's, as phones are).
     page.clock.install(time=when(now_ms() - 10 * 60_000))
@@ -190,6 +191,12 @@ def test_offline_shift_syncs_original_times_exactly_once(context: BrowserContext
     incident_id, assignment_id = desk.new_assignment(unit["id"])
     card = page.get_by_test_id("assignment-card")
     expect(card).to_be_visible(timeout=5_000)  # arrived live over the websocket
+    # ... and the phone vibrated, once (its clock is 10 minutes behind: "new" is judged on the server's)
+    deadline = time.monotonic() + 5
+    while page.evaluate("window.__buzz.length") == 0:
+        assert time.monotonic() < deadline, "no vibration for the new assignment"
+        page.wait_for_timeout(100)
+    assert page.evaluate("window.__buzz.length") == 1
     card.click()
     expect(page.get_by_test_id("assignment-address")).to_contain_text("Kralja Petra I 12")
     page.get_by_test_id("acknowledge").click()
@@ -216,6 +223,7 @@ def test_offline_shift_syncs_original_times_exactly_once(context: BrowserContext
     # Still offline: the reload comes from the service worker, state and outbox from IndexedDB.
     page.reload()
     expect(page.get_by_test_id("current-status")).to_contain_text("On scene", timeout=10_000)
+    assert page.evaluate("window.__buzz.length") == 0, "a reload does not announce the assignment again"
     expect(page.locator(".sync__pending")).to_have_text("3 changes waiting to send")
     nav(page, "notes")
     expect(page.get_by_test_id("notes")).to_contain_text("not sent yet")

@@ -9,6 +9,7 @@ import { startSyncStatus, pendingCount, connectionState } from '../shared/sync-s
 import { restoreSession, session, addWipeHook } from '../shared/session.js';
 import { flush, mutate, entity } from '../shared/sync.js';
 import { startPositionSharing } from './lib/geo.js';
+import { startAttention } from './lib/attention.js';
 import { loadIncidentTypes, focusAssignmentId } from './lib/state.js';
 import { disablePush } from '../shared/push.js';
 import { currentScreen } from './navigation.js';
@@ -58,5 +59,6 @@ effect(() => {
 
 addWipeHook(() => disablePush());
 startPositionSharing();
+startAttention();
 restoreSession().catch(() => {});
 render(<App />, /** @type {HTMLElement} */ (document.getElementById('app')));

@@ -7,9 +7,7 @@
  */
 import { workerTranslator } from './sw-i18n.js';
 import { safeTargetUrl } from './routes.js';
-
-/** Long-short-long: noticeable in a pocket, distinct from a phone call. */
-export const VIBRATION = [300, 100, 300, 100, 600];
+import { VIBRATION } from '../shared/vibration.js';
 
 /**
  * @param {PushMessageData | null} data
