@@ -19,7 +19,6 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from server.seed.demo import DAY, seed_demo
 from server.storage import connect
 from server.storage.migrate import migrate
+from server.storage.scratch import scratch_schema
 from sync.store import Database
 
 from .export import export_incident
@@ -148,21 +148,8 @@ async def _sqlite(runs: int, scale: int) -> list[tuple[str, ...]]:
 
 
 async def _pg(runs: int, scale: int) -> list[tuple[str, ...]]:
-    import asyncpg
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(PG_DSN)
-    await conn.execute(f"CREATE SCHEMA {schema}")
-    await conn.close()
-    sep = "&" if "?" in PG_DSN else "?"
-    db = await connect(f"{PG_DSN}{sep}options=-csearch_path%3D{schema}")
-    try:
+    async with scratch_schema(PG_DSN) as db:
         return await bench_database(db, "PostgreSQL", runs, scale)
-    finally:
-        await db.close()
-        conn = await asyncpg.connect(PG_DSN)
-        await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        await conn.close()
 
 
 async def main_async(args: argparse.Namespace) -> None:

@@ -33,7 +33,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from typing import Any
 
 import msgspec
@@ -41,6 +40,7 @@ from uuid6 import uuid7
 
 from server.storage import connect
 from server.storage.migrate import migrate
+from server.storage.scratch import scratch_schema
 from sync import engine
 from sync.hlc import HLC
 from sync.principal import Principal
@@ -293,36 +293,23 @@ async def shift_pull(db: Database) -> dict[str, float]:
 
 async def run_one(kind: str, units: int, rounds: int, storm_devices: int = 0,
                   storm_queue_len: int = 20) -> dict[str, Any]:
-    tmpdir: str | None = None
-    schema: str | None = None
-    if kind == "sqlite":
-        tmpdir = tempfile.mkdtemp(prefix="patrol-bench-")
-        db = await connect(f"sqlite:///{tmpdir}/bench.db")
-    else:
-        import asyncpg
-
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        conn = await asyncpg.connect(PG_DSN)
-        await conn.execute(f"CREATE SCHEMA {schema}")
-        await conn.close()
-        sep = "&" if "?" in PG_DSN else "?"
-        db = await connect(f"{PG_DSN}{sep}options=-csearch_path%3D{schema}")
-    try:
+    async def measure(db: Database) -> dict[str, Any]:
         await migrate(db)
         tp = await throughput(db, units, rounds)
         sp = await shift_pull(db)
         st = await storm(db, storm_devices, storm_queue_len) if storm_devices else {}
+        return {**tp, **sp, **st}
+
+    if kind == "postgresql":
+        async with scratch_schema(PG_DSN) as db:
+            return await measure(db)
+    tmpdir = tempfile.mkdtemp(prefix="patrol-bench-")
+    db = await connect(f"sqlite:///{tmpdir}/bench.db")
+    try:
+        return await measure(db)
     finally:
         await db.close()
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-        if schema:
-            import asyncpg
-
-            conn = await asyncpg.connect(PG_DSN)
-            await conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-            await conn.close()
-    return {**tp, **sp, **st}
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def main() -> None:
