@@ -13,13 +13,11 @@ its station).
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+from e2e.clients import PASSWORD, SyncClient
 
-PASSWORD = "patrol-demo"
 SHIFT_BEFORE_MS = 30 * 60_000
 SHIFT_AFTER_MS = 8 * 3_600_000
 RECENT_MS = 20 * 60_000
@@ -32,42 +30,10 @@ class Crew:
     usernames: tuple[str, str]
 
 
-class Session:
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.device_id = str(uuid.uuid4())
-        r = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                       "device_id": self.device_id}, timeout=30)
-        r.raise_for_status()
-        body = r.json()
-        self.me: dict[str, Any] = body["me"]
-        self.headers = {"Authorization": f"Bearer {body['token']}"}
-        self.seq = 0
-
-    def get(self, path: str) -> Any:
-        r = httpx.get(f"{self.base}{path}", headers=self.headers, timeout=30)
-        r.raise_for_status()
-        return r.json()
-
-    def post(self, path: str, body: dict[str, Any]) -> Any:
-        r = httpx.post(f"{self.base}{path}", headers=self.headers, json=body, timeout=30)
-        assert r.status_code in (200, 201), (path, r.status_code, r.text)
-        return r.json()
-
-    def push(self, name: str, args: dict[str, Any], at: int | None = None) -> dict[str, Any]:
-        self.seq += 1
-        at = at if at is not None else int(time.time() * 1000)
-        m = {"v": 1, "client_id": self.device_id, "seq": self.seq, "name": name,
-             "hlc": f"{at:012x}-0000-{self.device_id}", "device_at": at, "base_version": None, "args": args}
-        res = self.post("/api/sync/push", {"mutations": [m], "device_now": int(time.time() * 1000)})["results"][0]
-        assert res["outcome"] in ("applied", "merged"), (name, res)
-        return dict(res)
-
-
 def staff(base: str, n: int, tag: str = "e2e") -> list[Crew]:
     """Put a new crew on `n` units (cars first) that have no crew and no assignment now;
     returns them in that order, each available with a fresh position."""
-    admin, commander = Session(base, "admin"), Session(base, "commander")
+    admin, commander = SyncClient(base, "admin"), SyncClient(base, "commander")
     stations = {o["code"]: o for o in commander.get("/api/org-units")}
     now = int(time.time() * 1000)
     # Prefer cars whose crew did not go off duty in the last minutes: a sign-on must come
@@ -89,7 +55,7 @@ def staff(base: str, n: int, tag: str = "e2e") -> list[Crew]:
             "unit_id": unit["id"], "starts_at": now - SHIFT_BEFORE_MS, "ends_at": now + SHIFT_AFTER_MS,
             "notes": "extra patrol (browser tests)",
             "members": [{"user_id": ids[0], "role": "lead"}, {"user_id": ids[1], "role": "member"}]})
-        lead = Session(base, names[0])
+        lead = SyncClient(base, names[0])
         assert lead.me["unit_id"] == unit["id"], (names[0], lead.me)
         station = stations[unit["org_unit_code"]]
         base_lat, base_lon = station["lat"] or 44.97, station["lon"] or 19.61
@@ -97,9 +63,9 @@ def staff(base: str, n: int, tag: str = "e2e") -> list[Crew]:
         if unit["status"] != "available":
             # Signed on a minute into the shift: tests that wind a phone's clock back a few
             # minutes then still come after it.
-            lead.push("unit.set_status", {"unit_id": unit["id"], "status": "available", "lat": lat, "lon": lon},
+            lead.push_ok("unit.set_status", {"unit_id": unit["id"], "status": "available", "lat": lat, "lon": lon},
                       at=max(now - SHIFT_BEFORE_MS + 60_000, (unit["status_at"] or 0) + 1000))
-        lead.push("unit.report_location", {"unit_id": unit["id"], "pings": [
+        lead.push_ok("unit.report_location", {"unit_id": unit["id"], "pings": [
             {"at": int(time.time() * 1000), "lat": lat, "lon": lon, "accuracy_m": 8.0}]})
         fresh = next(u for u in commander.get("/api/units") if u["id"] == unit["id"])
         assert fresh["status"] == "available" and fresh["last_lat"] is not None, fresh

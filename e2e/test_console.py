@@ -10,57 +10,16 @@ from __future__ import annotations
 
 import math
 import time
-import uuid
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from e2e.staffing import Crew, Session
+from e2e.clients import PASSWORD, SyncClient, uuid7
+from e2e.staffing import Crew
 
-PASSWORD = "patrol-demo"
 CONSOLE_PATH = "/console"
-
-
-def uuid7() -> str:
-    ms = int(time.time() * 1000)
-    rnd = uuid.uuid4().int
-    value = (ms << 80) | (0x7 << 76) | ((rnd >> 64) & 0x0FFF) << 64 | (0b10 << 62) | (rnd & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
-
-
-class Client:
-    """A sync client over HTTP: what a phone (or a second console) would send."""
-
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.device_id = str(uuid.uuid4())
-        r = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                       "device_id": self.device_id}, timeout=10)
-        r.raise_for_status()
-        body = r.json()
-        self.token: str = body["token"]
-        self.me: dict[str, Any] = body["me"]
-        self.seq = 0
-        self.logical = 0
-
-    def get(self, path: str) -> Any:
-        r = httpx.get(f"{self.base}{path}", headers={"authorization": f"Bearer {self.token}"}, timeout=10)
-        r.raise_for_status()
-        return r.json()
-
-    def push(self, name: str, args: dict[str, Any], base_version: int | None = None) -> dict[str, Any]:
-        self.seq += 1
-        self.logical += 1
-        now = int(time.time() * 1000)
-        m = {"v": 1, "client_id": self.device_id, "seq": self.seq, "name": name,
-             "hlc": f"{now:012x}-{self.logical:04x}-{self.device_id}", "device_at": now,
-             "base_version": base_version, "args": args}
-        r = httpx.post(f"{self.base}/api/sync/push", json={"mutations": [m], "device_now": now},
-                       headers={"authorization": f"Bearer {self.token}"}, timeout=10)
-        r.raise_for_status()
-        return r.json()["results"][0]
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -70,18 +29,18 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(a))
 
 
-_officers: dict[str, Client] = {}
+_officers: dict[str, SyncClient] = {}
 
 
-def signed_in(base: str, username: str) -> Client:
+def signed_in(base: str, username: str) -> SyncClient:
     """One signed-in client per officer and server (a phone stays signed in)."""
     c = _officers.get(username)
     if c is None or c.base != base:
-        c = _officers[username] = Client(base, username)
+        c = _officers[username] = SyncClient(base, username)
     return c
 
 
-def officer_of(base: str, unit_id: str, crews: list[Crew]) -> Client:
+def officer_of(base: str, unit_id: str, crews: list[Crew]) -> SyncClient:
     """An officer on the crew of this unit now: the module's extra crews first, then the demo
     officers (whose sign-in unit includes a shift ending or starting within the hour)."""
     names = [c.usernames[0] for c in crews if c.unit["id"] == unit_id] + [f"officer{i:02d}" for i in range(1, 41)]
@@ -93,12 +52,12 @@ def officer_of(base: str, unit_id: str, crews: list[Crew]) -> Client:
 
 
 def officers_with_units(base: str, crews: list[Crew], n: int,
-                        want_status: tuple[str, ...] = ("available",)) -> list[tuple[Client, dict[str, Any]]]:
+                        want_status: tuple[str, ...] = ("available",)) -> list[tuple[SyncClient, dict[str, Any]]]:
     """`n` of the module's extra crews (e2e/staffing.py) whose unit is in one of `want_status`,
     has a position and no assignment now, each with its lead officer signed in."""
     desk = signed_in(base, "dispatcher5")
     units = {u["id"]: u for u in desk.get("/api/units")}
-    out: list[tuple[Client, dict[str, Any]]] = []
+    out: list[tuple[SyncClient, dict[str, Any]]] = []
     for crew in crews:
         u = units[crew.unit["id"]]
         if u["status"] in want_status and not u["current_assignment_id"] and u["last_lat"] is not None:
@@ -127,7 +86,7 @@ def unit_row(page, unit_id: str):  # type: ignore[no-untyped-def]
 
 def test_create_recommend_assign_and_acknowledge_live(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
 
     # New incident from a call: `n`, type (priority follows the type), address, point from a map click.
     page.keyboard.press("n")
@@ -234,9 +193,9 @@ def test_emergency_alert_sounds_and_is_acknowledged(server, console, crews) -> N
 
     item.get_by_role("button", name="Acknowledge").click()
     banner.wait_for(state="detached", timeout=3000)
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     a = next(x for x in desk.get("/api/alerts?open=false") if x["id"] == alert_id)
-    dispatcher1 = Client(server.base_url, "dispatcher1").me
+    dispatcher1 = SyncClient(server.base_url, "dispatcher1").me
     assert a["state"] != "raised"
     assert a["acknowledged_by"] == dispatcher1["user_id"]
     assert a["acknowledged_at"]
@@ -244,8 +203,8 @@ def test_emergency_alert_sounds_and_is_acknowledged(server, console, crews) -> N
 
 def test_concurrent_edit_conflict_appears_and_is_resolved(server, console) -> None:  # type: ignore[no-untyped-def]
     page = console
-    a = Client(server.base_url, "dispatcher2")
-    b = Client(server.base_url, "dispatcher3")
+    a = SyncClient(server.base_url, "dispatcher2")
+    b = SyncClient(server.base_url, "dispatcher3")
     inc = next(i for i in a.get("/api/incidents?open=true"))
     base_version = inc["version"]
     ra = a.push("incident.update", {"incident_id": inc["id"], "address": "Adresa A 1"}, base_version)
@@ -304,7 +263,7 @@ def test_keyboard_search_and_escape(server, console) -> None:  # type: ignore[no
 
 # ------------------------------------------------------------------ helpers for the action tests
 
-def pull_all(client: Client) -> dict[str, dict[str, Any]]:
+def pull_all(client: SyncClient) -> dict[str, dict[str, Any]]:
     """Everything a sync client sees (HTTP pull from cursor 0 to the end): entity_id → data."""
     seen: dict[str, dict[str, Any]] = {}
     cursor = 0
@@ -321,7 +280,7 @@ def pull_all(client: Client) -> dict[str, dict[str, Any]]:
     return seen
 
 
-def new_incident(desk: Client, near: dict[str, Any], address: str) -> str:
+def new_incident(desk: SyncClient, near: dict[str, Any], address: str) -> str:
     """An incident made by another dispatcher (the console sees it live)."""
     incident_id = uuid7()
     r = desk.push("incident.create", {"incident_id": incident_id, "type": "theft", "priority": 2, "source": "112",
@@ -331,14 +290,14 @@ def new_incident(desk: Client, near: dict[str, Any], address: str) -> str:
     return incident_id
 
 
-def release(desk: Client, incident_id: str) -> None:
+def release(desk: SyncClient, incident_id: str) -> None:
     """Close a test's incident so its units are free for the next test (the module shares one server)."""
     inc = desk.get(f"/api/incidents/{incident_id}")["incident"]
     if inc["state"] not in ("closed", "cancelled"):
         assert desk.push("incident.close", {"incident_id": incident_id, "outcome": "false_alarm"})["outcome"] == "applied"
 
 
-def positioned_unit(desk: Client) -> dict[str, Any]:
+def positioned_unit(desk: SyncClient) -> dict[str, Any]:
     """Any unit with a position (a place to put a test incident)."""
     return next(u for u in desk.get("/api/units") if u["last_lat"] is not None)
 
@@ -356,7 +315,7 @@ def wait_state(page, assignment_id: str, state: str, timeout: int = 5000) -> Non
         arg=[assignment_id, state], timeout=timeout)
 
 
-def assignments_of(desk: Client, incident_id: str) -> list[dict[str, Any]]:
+def assignments_of(desk: SyncClient, incident_id: str) -> list[dict[str, Any]]:
     return list(desk.get(f"/api/incidents/{incident_id}")["assignments"])
 
 
@@ -364,7 +323,7 @@ def assignments_of(desk: Client, incident_id: str) -> list[dict[str, Any]]:
 
 def test_unit_panel_assign_then_reassign_reaches_the_new_officer(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     (old_officer, old_unit), (new_officer, new_unit) = officers_with_units(server.base_url, crews, 2)
     incident_id = new_incident(desk, old_unit, "Reassign 1, Ruma")
     page.locator(f"[data-testid=incident-list] .incident[data-incident-id='{incident_id}']").wait_for(timeout=5000)
@@ -428,7 +387,7 @@ def test_unit_panel_assign_then_reassign_reaches_the_new_officer(server, console
 
 def test_cancel_an_assignment(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Cancel 2, Ruma")
     asg = uuid7()
@@ -460,7 +419,7 @@ def test_cancel_an_assignment(server, console, crews) -> None:  # type: ignore[n
 
 def test_edit_and_close_with_an_outcome(server, console) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     incident_id = new_incident(desk, positioned_unit(desk), "Edit 3, Ruma")
     detail = open_incident(page, incident_id)
 
@@ -500,7 +459,7 @@ def test_edit_and_close_with_an_outcome(server, console) -> None:  # type: ignor
 
 def test_assign_offline_survives_a_reload_and_is_applied_once(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Offline 4, Ruma")
     detail = open_incident(page, incident_id)
@@ -542,7 +501,7 @@ def test_assign_offline_survives_a_reload_and_is_applied_once(server, console, c
 
 def test_refused_offline_action_is_shown_after_a_reload_until_read(server, console, crews) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
     incident_id = new_incident(desk, unit, "Refused 5, Ruma")  # closed below by another dispatcher
     detail = open_incident(page, incident_id)
@@ -569,7 +528,7 @@ def test_refused_offline_action_is_shown_after_a_reload_until_read(server, conso
 
 def test_closed_earlier_loads_from_the_server_on_demand(server, console) -> None:  # type: ignore[no-untyped-def]
     page = console
-    desk = Client(server.base_url, "dispatcher5")
+    desk = SyncClient(server.base_url, "dispatcher5")
     day_ago = int(time.time() * 1000) - 86_400_000
     older = [i for i in desk.get(f"/api/incidents?since={day_ago - 6 * 86_400_000}&limit=500")
              if i["state"] in ("closed", "cancelled") and (i.get("closed_at") or i["call_received_at"]) < day_ago]
@@ -614,7 +573,7 @@ def test_the_crew_coming_on_within_the_hour_is_shown(server, console, crews) -> 
     the board and the unit panel say who is coming, and the search finds them."""
     page = console
     unit = crews[-1].unit
-    admin, commander = Session(server.base_url, "admin"), Session(server.base_url, "commander")
+    admin, commander = SyncClient(server.base_url, "admin"), SyncClient(server.base_url, "commander")
     user = admin.post("/api/admin/users", {"username": f"next-{unit['call_sign'].lower()}", "password": PASSWORD,
                                            "role": "officer", "org_unit_code": unit["org_unit_code"],
                                            "full_name": "Vesna Sledeća"})

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from e2e.conftest import Server, start_server, stop_server
-from e2e.test_console import CONSOLE_PATH, PASSWORD, Client, uuid7
+from e2e.clients import PASSWORD, SyncClient, uuid7
+from e2e.test_console import CONSOLE_PATH
 
 ACK_TIMEOUT_S = 10
 
@@ -29,7 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser, crews) -> None:  # type: ignore[no-untyped-def]
-    desk = Client(server.base_url, "dispatcher2")
+    desk = SyncClient(server.base_url, "dispatcher2")
     inc = desk.get("/api/incidents?open=true")[0]
     unit = crews[0].unit
 
@@ -65,7 +66,7 @@ def test_unacknowledged_assignment_is_highlighted_and_beeps(server, browser, cre
     assert unit["call_sign"] in strip.inner_text()
 
     # Acknowledged: the highlight goes away.
-    officer = Client(server.base_url, crews[0].usernames[0])
+    officer = SyncClient(server.base_url, crews[0].usernames[0])
     assert officer.me["unit_id"] == unit["id"]
     assert officer.push("assignment.acknowledge", {"assignment_id": assignment_id})["outcome"] == "applied"
     strip.wait_for(state="detached", timeout=3000)

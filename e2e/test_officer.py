@@ -24,9 +24,9 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from e2e.clients import PASSWORD, SyncClient
 from e2e.staffing import Crew
 
-PASSWORD = "patrol-demo"
 GEO = {"latitude": 44.9700, "longitude": 19.6100}  # Sremska Mitrovica
 RAW_KEY = re.compile(r"\b[a-z]+(?:_[a-z]+)*\.[a-z_]+(?:\.[a-z_]+)*\b")
 
@@ -40,35 +40,18 @@ def when(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-class Desk:
-    """A dispatcher talking to the server as the console does (HTTP sync)."""
+class Desk(SyncClient):
+    """A dispatcher talking to the server as the console does (HTTP sync); every push must
+    be applied or merged."""
 
     def __init__(self, base: str, username: str = "dispatcher1") -> None:
-        self.base = base
-        self.device_id = str(uuid.uuid4())
-        r = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                        "device_id": self.device_id}, timeout=30)
-        r.raise_for_status()
-        self.token = r.json()["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-        self.seq = 0
+        super().__init__(base, username)
         self.cursor = 0
 
-    def get(self, path: str) -> Any:
-        r = httpx.get(f"{self.base}{path}", headers=self.headers, timeout=30)
-        r.raise_for_status()
-        return r.json()
-
-    def push(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        self.seq += 1
-        at = now_ms()
-        m = {"v": 1, "client_id": self.device_id, "seq": self.seq, "name": name,
-             "hlc": f"{at:012x}-0000-{self.device_id}", "device_at": at, "base_version": None, "args": args}
-        r = httpx.post(f"{self.base}/api/sync/push", headers=self.headers,
-                       json={"mutations": [m], "device_now": at}, timeout=30)
-        r.raise_for_status()
-        res = r.json()["results"][0]
-        assert res["outcome"] in ("applied", "merged"), res
+    def push(self, name: str, args: dict[str, Any], base_version: int | None = None, *,
+             at: int | None = None) -> dict[str, Any]:
+        res = super().push(name, args, base_version, at=at)
+        assert res["outcome"] in ("applied", "merged"), (name, res)
         return res
 
     def pull_all(self) -> list[dict[str, Any]]:

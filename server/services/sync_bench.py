@@ -107,6 +107,22 @@ def officer_batch(ph: Phone, unit: str, inc: str, asg: str, rep: str, at: int) -
     ]
 
 
+def dispatch(dph: Phone, unit_ids: list[str], at: int, street: str
+             ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """A dispatcher's push opening one incident per unit and assigning it; returns the
+    mutations and the (incident, assignment) ids per unit."""
+    batch: list[dict[str, Any]] = []
+    plan: list[tuple[str, str]] = []
+    for i, unit_id in enumerate(unit_ids):
+        inc, asg = nid(), nid()
+        batch.append(dph.mut("incident.create", {"incident_id": inc, "type": "traffic", "priority": 2,
+                                                 "address": f"{street} {i}", "description": "Call"}, at))
+        batch.append(dph.mut("assignment.create", {"assignment_id": asg, "incident_id": inc,
+                                                   "unit_id": unit_id}, at + 500))
+        plan.append((inc, asg))
+    return batch, plan
+
+
 async def throughput(db: Database, units: int, rounds: int) -> dict[str, float]:
     disp, officers = await seed(db, units)
     dph = Phone(disp)
@@ -115,14 +131,7 @@ async def throughput(db: Database, units: int, rounds: int) -> dict[str, float]:
     spent = 0.0
     for r in range(rounds):
         at = T0 + r * 40 * MIN
-        batch, plan = [], []
-        for i in range(units):
-            inc, asg = nid(), nid()
-            batch.append(dph.mut("incident.create", {"incident_id": inc, "type": "traffic", "priority": 2,
-                                                     "address": f"Street {i}", "description": "Collision"}, at))
-            batch.append(dph.mut("assignment.create", {"assignment_id": asg, "incident_id": inc,
-                                                       "unit_id": f"unit-{i}"}, at + 500))
-            plan.append((inc, asg))
+        batch, plan = dispatch(dph, [f"unit-{i}" for i in range(units)], at, "Street")
         t = time.perf_counter()
         res = await engine.apply_batch(db, disp, batch, device_now=at + 1000, server_now=at + 1000)
         spent += time.perf_counter() - t
@@ -181,14 +190,8 @@ async def storm(db: Database, devices: int, queue: int) -> dict[str, Any]:
     at = T0 + 400 * 60 * MIN
     plan = []
     for lo in range(0, devices, 100):
-        batch = []
-        for i in range(lo, min(devices, lo + 100)):
-            inc, asg = nid(), nid()
-            batch.append(dph.mut("incident.create", {"incident_id": inc, "type": "traffic", "priority": 2,
-                                                     "address": f"Storm {i}", "description": "Call"}, at))
-            batch.append(dph.mut("assignment.create", {"assignment_id": asg, "incident_id": inc,
-                                                       "unit_id": f"sunit-{i}"}, at + 500))
-            plan.append((inc, asg))
+        batch, part = dispatch(dph, [f"sunit-{i}" for i in range(lo, min(devices, lo + 100))], at, "Storm")
+        plan += part
         res = await engine.apply_batch(db, disp, batch, device_now=at + 1000, server_now=at + 1000)
         assert all(r.outcome != "rejected" for r in res.results), [r for r in res.results if r.outcome == "rejected"][:2]
     phones = [Phone(Principal(user_id=f"su-{i}", role="officer", org_unit_id="o-ruma",
