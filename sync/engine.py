@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 import uuid
 from typing import Any
 
@@ -32,6 +31,7 @@ import msgspec
 
 from . import handlers as _handlers  # noqa: F401  (registers the mutations)
 from .changes import CHANGE_COLUMNS, Change, append_groups, from_row, load_where
+from .clock import now_ms
 from .hlc import HLC, HlcError, physical_of
 from .merge import clock_offset
 from .mutations import PROTOCOL_VERSION, Invalid, Mutation, decode, decode_args
@@ -69,10 +69,6 @@ class PullResult(msgspec.Struct, kw_only=True):
     more: bool
     last_seq: int | None
     snapshot: bool = False           # True: `changes` is the whole scope; replace the replica
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 _clock = HLC(os.environ.get("PATROL_NODE_ID") or f"s{uuid.uuid4().hex[:8]}",
@@ -414,7 +410,7 @@ async def apply_batch(db: Database, principal: Principal, mutations: list[dict[s
             savepoints = True
         except _ClaimRace as exc:
             if attempt == 3:
-                raise StorageError(f"could not store the outcomes of a push: {exc}") from exc
+                raise TransientError(f"could not store the outcomes of a push: {exc}") from exc
             log.info("push of %s raced another push of the same device; redoing it", principal.device_id)
         except TransientError as exc:
             # A batch holds its row locks longer than one mutation did, so two pushes can

@@ -27,6 +27,11 @@ class IntegrityError(StorageError):
     """A constraint (unique, foreign key, check) refused the write."""
 
 
+class StorageUnavailable(StorageError):
+    """The database cannot be reached or dropped the connection (down, restarting,
+    network cut). Nothing was committed by the failing call; try again shortly."""
+
+
 class TransientError(StorageError):
     """The database gave up on the transaction (deadlock, serialization failure);
     it was rolled back and running it again may well succeed."""

@@ -12,10 +12,11 @@ import asyncio
 import os
 import uuid
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 
+from server.clock import ManualClock, using
 from server.storage import connect
 from server.storage.migrate import migrate
 from sync.store import Database
@@ -139,3 +140,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield _with_search_path(PG_DSN, schema)
     finally:
         await drop_pg_schema(schema)
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The server's clock, stopped at the real now: `clock.advance(minutes=61)` lets time pass.
+
+    Installed process-wide, so a LiveServer (uvicorn in a thread) reads it too."""
+    with using(ManualClock()) as manual:
+        yield manual

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 
+from sync.clock import now_ms
 from sync.store import Database
 
 log = logging.getLogger("patrol.analytics.retention")
@@ -57,7 +57,7 @@ class RetentionJob:
     """
 
     def __init__(self, db: Database, days: float, interval_s: float = 3600.0, *,
-                 batch_size: int = 5_000, clock: Callable[[], float] = time.time) -> None:
+                 batch_size: int = 5_000, clock: Callable[[], int] = now_ms) -> None:
         if interval_s <= 0:
             raise ValueError("interval_s must be positive")
         self.db = db
@@ -76,7 +76,7 @@ class RetentionJob:
         return self._task is not None and not self._task.done()
 
     async def run_once(self) -> int:
-        deleted = await prune_location_pings(self.db, self.days, int(self._clock() * 1000),
+        deleted = await prune_location_pings(self.db, self.days, self._clock(),
                                              batch_size=self.batch_size)
         self.runs += 1
         self.last_deleted = deleted

@@ -6,12 +6,14 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, InternalServerException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from sync.store import StorageError
+from sync.store import StorageError, StorageUnavailable, TransientError
 
 log = logging.getLogger("patrol.api")
+# What a 503 tells clients to wait before retrying (the apps back off further on their own).
+RETRY_AFTER_S = 2
 
 
 class ApiError(HTTPException):
@@ -52,6 +54,12 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     elif isinstance(exc, ValidationException):
         message, field = _validation_field(exc)
         body = _body("invalid", message, field)
+    elif isinstance(exc, InternalServerException) and exc.detail == "client disconnected prematurely":
+        # The client went away before its body arrived (a cut radio link): nobody reads
+        # this answer, and it is not a server fault. 400, logged quietly.
+        log.info("%s %s: client disconnected before sending its body", request.method, request.url.path)
+        body = _body("client_disconnected", "The request body did not arrive.")
+        return Response(body, status_code=400, media_type=MediaType.JSON)
     else:
         if exc.status_code >= 500:
             log.error("error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
@@ -60,11 +68,20 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
                     headers=getattr(exc, "headers", None))
 
 
+def storage_unavailable(request: Request[Any, Any, Any], exc: StorageError) -> Response[Any]:
+    """The database is down, restarting or busy: a retryable 503, not a server bug.
+
+    Logged once per request as one line (an outage makes hundreds of these; a
+    traceback each would bury what matters)."""
+    log.warning("storage unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return Response(_body("storage_unavailable", "The database is not available. Try again shortly."),
+                    status_code=503, media_type=MediaType.JSON,
+                    headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, StorageError):
-        log.error("storage error on %s %s: %s", request.method, request.url.path, exc)
-        return Response(_body("storage_unavailable", "The database is not available. Try again shortly."),
-                        status_code=503, media_type=MediaType.JSON)
+    if isinstance(exc, (StorageUnavailable, TransientError)):
+        return storage_unavailable(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response(_body("internal", "Internal server error."),
                     status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)

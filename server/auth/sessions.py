@@ -162,11 +162,12 @@ async def authenticate(db: Database, token: str, settings: Settings | None = Non
             raise AuthError(401, "account_disabled", "This account is disabled.")
         principal = await principal_for(tx, row, row["device_id"], now)
     if now - row["last_used_at"] > _TOUCH_EVERY_MS:
-        ttl = (settings.session_ttl_hours * 3_600_000) if settings else None
+        # Sliding expiry: computed here, not in SQL, so each parameter has one plain type
+        # (PostgreSQL refused `CASE WHEN $3 > 0 THEN $2 + $3`: $2 inferred integer and bigint).
+        expires = now + settings.session_ttl_hours * 3_600_000 if settings else None
         async with db.transaction() as tx:
-            await tx.execute("UPDATE sessions SET last_used_at = $2,"
-                             " expires_at = CASE WHEN $3 > 0 THEN $2 + $3 ELSE expires_at END WHERE id = $1",
-                             row["session_id"], now, ttl or 0)
+            await tx.execute("UPDATE sessions SET last_used_at = $2, expires_at = COALESCE($3, expires_at)"
+                             " WHERE id = $1", row["session_id"], now, expires)
             await tx.execute("UPDATE devices SET last_seen_at = $2 WHERE id = $1", row["device_id"], now)
     return principal, row["session_id"]
 

@@ -52,6 +52,7 @@ from server.push.subscriptions import (
     subscriptions_for_devices,
     subscriptions_for_users,
 )
+from sync.clock import now_ms
 from sync.store import Database
 
 log = logging.getLogger(__name__)
@@ -490,8 +491,8 @@ class PushSender:
         self.metrics.sent += 1
         if self.db is None:
             return
-        now_ms = int(time.time() * 1000)
-        stale = sub.last_success_at is None or now_ms - sub.last_success_at > _RECORD_SUCCESS_EVERY_MS
+        now = now_ms()
+        stale = sub.last_success_at is None or now - sub.last_success_at > _RECORD_SUCCESS_EVERY_MS
         if sub.failures or stale:
             await self._db_quietly(record_delivery(self.db, sub.endpoint, True), "record success")
 

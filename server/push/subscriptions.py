@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from sync.clock import now_ms
 from sync.store import Database, Row
 
 MAX_ENDPOINT_LENGTH = 2048
@@ -133,8 +133,6 @@ def _validate_id(name: str, value: Any) -> str:
 
 # -- store functions ----------------------------------------------------------
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def upsert_subscription(db: Database, device_id: str, user_id: str, endpoint: str,
@@ -156,7 +154,7 @@ async def upsert_subscription(db: Database, device_id: str, user_id: str, endpoi
             " ON CONFLICT (endpoint) DO UPDATE SET device_id = excluded.device_id,"
             " user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,"
             " failures = 0",
-            str(uuid.uuid4()), device_id, user_id, endpoint, p256dh, auth, _now_ms(),
+            str(uuid.uuid4()), device_id, user_id, endpoint, p256dh, auth, now_ms(),
         )
         # One live subscription per installation: drop the device's older endpoints.
         await tx.execute("DELETE FROM push_subscriptions WHERE device_id = $1 AND endpoint <> $2",
@@ -178,7 +176,7 @@ async def record_delivery(db: Database, endpoint: str, ok: bool) -> None:
     async with db.transaction() as tx:
         if ok:
             await tx.execute("UPDATE push_subscriptions SET last_success_at = $1, failures = 0"
-                             " WHERE endpoint = $2", _now_ms(), endpoint)
+                             " WHERE endpoint = $2", now_ms(), endpoint)
         else:
             await tx.execute("UPDATE push_subscriptions SET failures = failures + 1"
                              " WHERE endpoint = $1", endpoint)

@@ -2,15 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Sequence
 
 import asyncpg
 
-from sync.store import Dialect, IntegrityError, Row, StorageError, TransientError
+from sync.store import Dialect, IntegrityError, Row, StorageError, StorageUnavailable, TransientError
+
+log = logging.getLogger("patrol.storage")
+
+# The connection, not the statement, failed: the server is down, restarting, unreachable
+# or cut the connection. These are the "try again shortly" cases (HTTP 503 with Retry-After),
+# never a server bug; the driver raises them from pool.acquire() and mid-statement alike.
+_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,                                   # refused, reset, unreachable
+    TimeoutError,                              # acquire/connect timed out
+    asyncpg.InterfaceError,                    # incl. ConnectionDoesNotExistError (closed mid-query)
+    asyncpg.PostgresConnectionError,           # 08xxx
+    asyncpg.CannotConnectNowError,             # 57P03: starting up / shutting down
+    asyncpg.OperatorInterventionError,         # 57xxx: admin shutdown, crash shutdown
+)
 
 
-def _wrap(exc: Exception) -> StorageError:
+_DRIVER_ERRORS = (asyncpg.PostgresError, *_CONNECTION_ERRORS)
+
+
+def _wrap(exc: BaseException) -> StorageError:
+    if isinstance(exc, _CONNECTION_ERRORS):
+        return StorageUnavailable(f"PostgreSQL connection failed: {type(exc).__name__}: {exc}")
     if isinstance(exc, asyncpg.IntegrityConstraintViolationError):
         return IntegrityError(str(exc))
     if isinstance(exc, asyncpg.TransactionRollbackError):  # deadlock, serialization failure
@@ -27,7 +47,7 @@ class PgTx:
     async def execute(self, sql: str, *args: Any) -> int:
         try:
             status = await self._conn.execute(sql, *args)
-        except asyncpg.PostgresError as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
         # Status strings look like 'UPDATE 3' or 'INSERT 0 1'.
         tail = status.rsplit(" ", 1)[-1]
@@ -36,27 +56,47 @@ class PgTx:
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             await self._conn.executemany(sql, rows)
-        except asyncpg.PostgresError as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         try:
             return [dict(r) for r in await self._conn.fetch(sql, *args)]
-        except asyncpg.PostgresError as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         try:
             row = await self._conn.fetchrow(sql, *args)
-        except asyncpg.PostgresError as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
         return dict(row) if row is not None else None
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         try:
             return await self._conn.fetchval(sql, *args)
-        except asyncpg.PostgresError as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
+
+
+@asynccontextmanager
+async def _transaction(tr: Any) -> AsyncIterator[None]:
+    try:
+        await tr.start()
+    except _DRIVER_ERRORS as exc:
+        raise _wrap(exc) from exc
+    try:
+        yield
+    except BaseException:
+        try:
+            await tr.rollback()
+        except _DRIVER_ERRORS as exc:  # the connection is gone: nothing was committed anyway
+            log.info("rollback failed: %r", exc)
+        raise
+    try:
+        await tr.commit()
+    except _DRIVER_ERRORS as exc:  # e.g. a serialization failure or a cut connection at COMMIT
+        raise _wrap(exc) from exc
 
 
 class PgDatabase:
@@ -78,15 +118,31 @@ class PgDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PgTx]:
-        async with self.pool.acquire() as conn:
-            async with conn.transaction():
+        async with self._connection() as conn:
+            async with _transaction(conn.transaction()):
                 yield PgTx(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[PgTx]:
-        async with self.pool.acquire() as conn:
-            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+        async with self._connection() as conn:
+            async with _transaction(conn.transaction(readonly=True, isolation="repeatable_read")):
                 yield PgTx(conn)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        # Only the driver's own steps are wrapped (acquire here, BEGIN/COMMIT in
+        # _transaction, statements in PgTx): an error of the caller's code passes unchanged.
+        try:
+            conn = await self.pool.acquire()
+        except _DRIVER_ERRORS as exc:
+            raise _wrap(exc) from exc
+        try:
+            yield conn
+        finally:
+            try:
+                await self.pool.release(conn)
+            except _DRIVER_ERRORS as exc:  # a broken connection: the pool replaces it
+                log.info("releasing a PostgreSQL connection failed: %r", exc)
 
     async def close(self) -> None:
         await self.pool.close()

@@ -26,7 +26,7 @@ from typing import Any, AsyncIterator, Sequence
 
 import aiosqlite
 
-from sync.store import Dialect, IntegrityError, Row, StorageError
+from sync.store import Dialect, IntegrityError, Row, StorageError, StorageUnavailable
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 
@@ -36,9 +36,16 @@ def to_sqlite_sql(sql: str) -> str:
     return _PLACEHOLDER.sub(r"?\1", sql)
 
 
+# The file, not the statement, failed: locked past the busy timeout, a full or failing disk.
+_UNAVAILABLE = ("database is locked", "database is busy", "disk i/o error", "unable to open",
+                "database or disk is full")
+
+
 def _wrap(exc: sqlite3.Error) -> StorageError:
     if isinstance(exc, sqlite3.IntegrityError):
         return IntegrityError(str(exc))
+    if isinstance(exc, sqlite3.OperationalError) and any(m in str(exc).lower() for m in _UNAVAILABLE):
+        return StorageUnavailable(f"SQLite: {exc}")
     return StorageError(f"SQLite: {exc}")
 
 

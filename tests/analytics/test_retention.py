@@ -49,7 +49,7 @@ async def test_prune_exact_batch_multiple(db: Database) -> None:
 async def test_retention_job_runs_and_stops(db: Database) -> None:
     await load(db)
     await _pings(db, [40, 1])
-    job = RetentionJob(db, days=30, interval_s=0.05, clock=lambda: NOW / 1000)
+    job = RetentionJob(db, days=30, interval_s=0.05, clock=lambda: NOW)
     await job.start()
     assert job.running
     for _ in range(100):

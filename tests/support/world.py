@@ -5,12 +5,12 @@ Kept tiny so tests stay fast; the demo seed is tested on its own.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import msgspec
 
 from server.auth.passwords import hash_password
+from sync.clock import now_ms
 from sync.store import Database
 
 PASSWORD = "correct horse battery"
@@ -42,7 +42,7 @@ class World(msgspec.Struct):
 
 
 async def build_world(db: Database) -> World:
-    now = int(time.time() * 1000)
+    now = now_ms()
     ids = {u: f"user-{u}" for u, _, _ in USERS}
     async with db.transaction() as tx:
         for oid, parent, kind, code, path, lat, lon in ORGS:
