@@ -86,8 +86,7 @@ class AdminController(Controller):
                 "SELECT d.*, u.username AS first_user,"
                 " (SELECT COUNT(*) FROM sessions s WHERE s.device_id = d.id AND s.revoked_at IS NULL) AS n"
                 " FROM devices d LEFT JOIN users u ON u.id = d.first_user_id"
-                " LEFT JOIN org_units o ON o.id = u.org_unit_id"
-                " WHERE o.path LIKE $1 ORDER BY d.last_seen_at DESC", principal.scope_path + "%")
+                f" WHERE {sessions.device_in_scope(1)} ORDER BY d.last_seen_at DESC", principal.scope_path + "%")
         return [DeviceOut(id=r["id"], label=r["label"], user_agent=r["user_agent"], first_user=r["first_user"],
                           created_at=r["created_at"], last_seen_at=r["last_seen_at"],
                           clock_offset_ms=r["clock_offset_ms"], revoked_at=r["revoked_at"],
@@ -98,8 +97,8 @@ class AdminController(Controller):
     async def revoke(self, request: Request[Any, Any, Any], db: DbDep, principal: PrincipalDep,
                      device_id: FromPath[str]) -> dict[str, bool]:
         require_role(principal, "admin")
-        if not await sessions.revoke_device(db, device_id, principal.user_id):
-            raise ApiError(404, "not_found", "No such device.")
+        if not await sessions.revoke_device(db, device_id, principal.user_id, principal.scope_path):
+            raise ApiError(404, "not_found", "No such device in your scope.")
         hub = getattr(request.app.state, "hub", None)
         if hub is not None:
             await hub.device_revoked(device_id)
@@ -109,8 +108,8 @@ class AdminController(Controller):
           status_code=200)
     async def restore(self, db: DbDep, principal: PrincipalDep, device_id: FromPath[str]) -> dict[str, bool]:
         require_role(principal, "admin")
-        if not await sessions.restore_device(db, device_id, principal.user_id):
-            raise ApiError(404, "not_found", "No such device.")
+        if not await sessions.restore_device(db, device_id, principal.user_id, principal.scope_path):
+            raise ApiError(404, "not_found", "No such device in your scope.")
         return {"ok": True}
 
     @get("/audit", summary="The audit trail (who created, changed or viewed personal data)")

@@ -19,6 +19,9 @@ class LoginIn(msgspec.Struct, forbid_unknown_fields=True):
     device_id: Annotated[str, msgspec.Meta(min_length=36, max_length=36,
                                            description="UUID the app generated for this installation")]
     device_label: Annotated[str, msgspec.Meta(max_length=80)] | None = None
+    device_secret: Annotated[str, msgspec.Meta(min_length=1, max_length=100, description=(
+        "The secret this installation was given at its first sign-in (login answers it once); "
+        "required for every later sign-in with the same device_id"))] | None = None
 
 
 class Me(msgspec.Struct):
@@ -31,10 +34,11 @@ class Me(msgspec.Struct):
     device_id: str
 
 
-class LoginOut(msgspec.Struct):
+class LoginOut(msgspec.Struct, omit_defaults=True):
     token: str
     expires_at: int
     me: Me
+    device_secret: str | None = msgspec.field(default=None)  # only when newly issued: keep it
 
 
 def me_of(p: Principal) -> Me:
@@ -52,10 +56,12 @@ class AuthController(Controller):
         try:
             result = await login(db, settings, username=data.username, password=data.password,
                                  device_id=data.device_id, device_label=data.device_label,
-                                 user_agent=request.headers.get("user-agent"), ip=client_ip(request))
+                                 user_agent=request.headers.get("user-agent"), ip=client_ip(request),
+                                 device_secret=data.device_secret)
         except AuthError as exc:
             raise auth_error(exc) from None
-        return LoginOut(token=result.token, expires_at=result.expires_at, me=me_of(result.principal))
+        return LoginOut(token=result.token, expires_at=result.expires_at, me=me_of(result.principal),
+                        device_secret=result.device_secret)
 
     @post("/logout", summary="End this device's session", status_code=200)
     async def logout(self, db: DbDep, auth_session: SessionDep) -> dict[str, bool]:

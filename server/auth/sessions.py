@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -46,6 +47,25 @@ class LoginResult:
     session_id: str
     expires_at: int
     principal: Principal
+    device_secret: str | None = None  # issued at a device's first sign-in; the app keeps it
+
+
+def device_may_sign_in(device: dict | None, user_id: str, secret: str | None) -> str:
+    """May this sign-in use this device id? 'new' | 'proven' | 'claim' | 'refused'.
+
+    * no such device yet: it is registered to this installation (``new``; a secret is issued);
+    * the device has a secret: the right one must be presented (``proven``), whoever signs
+      in — a shared duty phone keeps its secret across officers;
+    * a device registered before secrets existed is claimed by the account that first
+      used it (``claim``; a secret is issued now) and by no one else.
+    """
+    if device is None:
+        return "new"
+    if device["secret_hash"] is not None:
+        if secret and hmac.compare_digest(device["secret_hash"], token_hash(secret)):
+            return "proven"
+        return "refused"
+    return "claim" if device["first_user_id"] == user_id else "refused"
 
 
 def token_hash(token: str) -> str:
@@ -93,7 +113,7 @@ async def _failures_since_success(tx: Tx, username: str, since: int) -> tuple[in
 
 async def login(db: Database, settings: Settings, *, username: str, password: str, device_id: str,
                 device_label: str | None = None, user_agent: str | None = None,
-                ip: str | None = None) -> LoginResult:
+                ip: str | None = None, device_secret: str | None = None) -> LoginResult:
     username = username.strip().lower()
     if not valid_device_id(device_id):
         raise AuthError(422, "invalid", "device_id must be a UUID made by the app")
@@ -102,7 +122,8 @@ async def login(db: Database, settings: Settings, *, username: str, password: st
     async with db.read() as tx:
         failures, first = await _failures_since_success(tx, username, now - window_ms)
         user = await tx.fetchrow("SELECT * FROM users WHERE username = $1", username)
-        device = await tx.fetchrow("SELECT revoked_at FROM devices WHERE id = $1", device_id)
+        device = await tx.fetchrow("SELECT revoked_at, secret_hash, first_user_id FROM devices WHERE id = $1",
+                                   device_id)
     if failures >= settings.login_max_failures:
         retry = max(1, ((first or now) + window_ms - now) // 1000)
         raise AuthError(429, "too_many_attempts",
@@ -117,15 +138,36 @@ async def login(db: Database, settings: Settings, *, username: str, password: st
     if device is not None and device["revoked_at"] is not None:
         raise AuthError(403, "device_revoked",
                         "This device was revoked by an administrator. Ask them to re-enable it.")
+    binding = device_may_sign_in(device, user["id"], device_secret)
+    if binding == "refused":
+        # The password was right, so saying why is safe; the app makes a new device id.
+        async with db.transaction() as tx:
+            await audit.record(tx, action="device_refused", entity="device", entity_id=device_id,
+                               actor_id=user["id"], ip=ip)
+        raise AuthError(403, "device_not_yours",
+                        "This device id belongs to another installation. The app makes a new one.")
+    issued = secrets.token_urlsafe(32) if binding in ("new", "claim") else None
     token = secrets.token_urlsafe(32)
     session_id = str(uuid6.uuid7())
     expires = now + settings.session_ttl_hours * 3_600_000
     async with db.transaction() as tx:
         if device is None:
-            await tx.execute(
-                "INSERT INTO devices (id, label, user_agent, first_user_id, created_at, last_seen_at)"
-                " VALUES ($1, $2, $3, $4, $5, $5)",
-                device_id, (device_label or "")[:80] or None, (user_agent or "")[:300] or None, user["id"], now)
+            # ON CONFLICT: two first sign-ins racing with one id; the loser is refused below.
+            created = await tx.execute(
+                "INSERT INTO devices (id, label, user_agent, first_user_id, created_at, last_seen_at, secret_hash)"
+                " VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (id) DO NOTHING",
+                device_id, (device_label or "")[:80] or None, (user_agent or "")[:300] or None, user["id"], now,
+                token_hash(issued or ""))
+            if not created:
+                raise AuthError(403, "device_not_yours",
+                                "This device id belongs to another installation. The app makes a new one.")
+        elif binding == "claim":
+            claimed = await tx.execute(
+                "UPDATE devices SET secret_hash = $2, last_seen_at = $3 WHERE id = $1 AND secret_hash IS NULL",
+                device_id, token_hash(issued or ""), now)
+            if not claimed:
+                raise AuthError(403, "device_not_yours",
+                                "This device id belongs to another installation. The app makes a new one.")
         else:
             await tx.execute("UPDATE devices SET last_seen_at = $2, user_agent = COALESCE($3, user_agent)"
                              " WHERE id = $1", device_id, now, (user_agent or "")[:300] or None)
@@ -136,7 +178,8 @@ async def login(db: Database, settings: Settings, *, username: str, password: st
         principal = await principal_for(tx, user, device_id, now)
         await audit.record(tx, action="login", entity="session", entity_id=session_id,
                            principal=principal, ip=ip)
-    return LoginResult(token=token, session_id=session_id, expires_at=expires, principal=principal)
+    return LoginResult(token=token, session_id=session_id, expires_at=expires, principal=principal,
+                       device_secret=issued)
 
 
 async def authenticate(db: Database, token: str, settings: Settings | None = None) -> tuple[Principal, str]:
@@ -178,24 +221,48 @@ async def logout(db: Database, session_id: str) -> None:
                          session_id, now_ms())
 
 
-async def revoke_device(db: Database, device_id: str, by_user_id: str | None) -> bool:
-    """Revoke a device and end its sessions. False if there is no such device."""
+def device_in_scope(param: int, alias: str = "d") -> str:
+    """SQL: the device ``alias`` is in the scope path given as parameter ``$param``.
+
+    A device belongs to the people who use it: the account that registered it or
+    any account with a session on it (a shared duty phone) in the admin's subtree.
+    One rule for listing, revoking and restoring, so an admin acts only where they read.
+    """
+    return (f"EXISTS (SELECT 1 FROM users su JOIN org_units so ON so.id = su.org_unit_id"
+            f" WHERE so.path LIKE ${param} AND (su.id = {alias}.first_user_id OR su.id IN"
+            f" (SELECT ss.user_id FROM sessions ss WHERE ss.device_id = {alias}.id)))")
+
+
+async def revoke_device(db: Database, device_id: str, by_user_id: str | None,
+                        scope_path: str | None = None) -> bool:
+    """Revoke a device and end its sessions. False if there is no such device (in scope).
+
+    ``scope_path`` None: no scope limit (the `patrol` CLI, run by the operator)."""
     now = now_ms()
     async with db.transaction() as tx:
-        changed = await tx.execute(
+        if not await _device_visible(tx, device_id, scope_path):
+            return False
+        await tx.execute(
             "UPDATE devices SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL",
             device_id, now, by_user_id)
-        exists = changed or await tx.fetchval("SELECT 1 FROM devices WHERE id = $1", device_id)
-        if not exists:
-            return False
         await tx.execute("UPDATE sessions SET revoked_at = $2 WHERE device_id = $1 AND revoked_at IS NULL",
                          device_id, now)
         await audit.record(tx, action="revoke", entity="device", entity_id=device_id, actor_id=by_user_id)
     return True
 
 
-async def restore_device(db: Database, device_id: str, by_user_id: str | None) -> bool:
+async def _device_visible(tx: Tx, device_id: str, scope_path: str | None) -> bool:
+    if scope_path is None:
+        return bool(await tx.fetchval("SELECT 1 FROM devices WHERE id = $1", device_id))
+    return bool(await tx.fetchval(f"SELECT 1 FROM devices d WHERE d.id = $1 AND {device_in_scope(2)}",
+                                  device_id, scope_path + "%"))
+
+
+async def restore_device(db: Database, device_id: str, by_user_id: str | None,
+                         scope_path: str | None = None) -> bool:
     async with db.transaction() as tx:
+        if not await _device_visible(tx, device_id, scope_path):
+            return False
         changed = await tx.execute("UPDATE devices SET revoked_at = NULL, revoked_by = NULL WHERE id = $1",
                                    device_id)
         if changed:

@@ -32,11 +32,20 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClien
         yield client
 
 
+# device id -> the secret the server issued at its first sign-in, as the app keeps it.
+DEVICE_SECRETS: dict[str, str] = {}
+
+
 async def sign_in(client: AsyncTestClient, username: str, device_id: str | None = None) -> dict[str, Any]:
-    r = await client.post("/api/auth/login", json={"username": username, "password": PASSWORD,
-                                                    "device_id": device_id or new_device()})
+    device_id = device_id or new_device()
+    body_in: dict[str, Any] = {"username": username, "password": PASSWORD, "device_id": device_id}
+    if device_id in DEVICE_SECRETS:
+        body_in["device_secret"] = DEVICE_SECRETS[device_id]
+    r = await client.post("/api/auth/login", json=body_in)
     assert r.status_code == 200, r.text
     body = r.json()
+    if body.get("device_secret"):
+        DEVICE_SECRETS[device_id] = body["device_secret"]
     return {"Authorization": f"Bearer {body['token']}", "_me": body["me"]}
 
 

@@ -11,6 +11,8 @@ import { configureDb, getMeta } from '../shared/db.js';
 
 const SESSION_KEY = 'patrol.console.session';
 const DEVICE_KEY = 'patrol.console.device';
+/** The secret the server gave this device id at its first sign-in (proves the id is ours). */
+const SECRET_KEY = 'patrol.console.device_secret';
 
 function loadSession() {
   try {
@@ -90,11 +92,30 @@ export async function api(path, { method = 'GET', body, auth = true, raw = false
 
 /** @param {string} username @param {string} password */
 export async function signIn(username, password) {
-  const data = await api('/api/auth/login', {
-    method: 'POST',
-    auth: false,
-    body: { username, password, device_id: deviceId(), device_label: 'Analysis (desk)' },
-  });
+  const login = () =>
+    api('/api/auth/login', {
+      method: 'POST',
+      auth: false,
+      body: {
+        username,
+        password,
+        device_id: deviceId(),
+        device_secret: readLocal(SECRET_KEY) ?? undefined,
+        device_label: 'Analysis (desk)',
+      },
+    });
+  let data;
+  try {
+    data = await login();
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'device_not_yours')) throw err;
+    // Another installation owns this id (the server never saw our secret): become a new device.
+    writeLocal(DEVICE_KEY, null);
+    writeLocal(SECRET_KEY, null);
+    data = await login();
+  }
+  if (data.device_secret) writeLocal(SECRET_KEY, data.device_secret);
+  delete data.device_secret;
   writeLocal(SESSION_KEY, JSON.stringify(data));
   session.value = data;
   return data;

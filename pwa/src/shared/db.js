@@ -286,8 +286,9 @@ export async function dismissMutation(seq) {
 
 /**
  * Erase everything on this device (sign-out, device revoked).
- * Sign-out keeps the device identity: `client_id` (the server's device id)
- * and `next_seq`, because the server remembers (client_id, seq) forever and
+ * Sign-out keeps the device identity: `client_id` (the server's device id),
+ * its `device_secret` (the proof that this installation owns the id) and
+ * `next_seq`, because the server remembers (client_id, seq) forever and
  * would answer a reused seq with the old outcome instead of applying it.
  * A revoked device passes keepDevice=false and becomes a new device.
  * @param {{keepDevice?: boolean}} [options]
@@ -296,7 +297,8 @@ export async function wipeAll({ keepDevice = true } = {}) {
   const db = await getDb();
   const tx = db.transaction(['entities', 'outbox', 'meta'], 'readwrite');
   const meta = tx.objectStore('meta');
-  const kept = keepDevice ? [['client_id', await meta.get('client_id')], ['next_seq', await meta.get('next_seq')]] : [];
+  const identity = ['client_id', 'next_seq', 'device_secret'];
+  const kept = keepDevice ? await Promise.all(identity.map(async (k) => [k, await meta.get(k)])) : [];
   await Promise.all([tx.objectStore('entities').clear(), tx.objectStore('outbox').clear(), meta.clear()]);
   await Promise.all([...kept.filter(([, v]) => v !== undefined).map(([k, v]) => meta.put(v, k)), tx.done]);
 }

@@ -59,28 +59,44 @@ export class SignInError extends Error {
  * @param {{deviceLabel?: string}} [options]
  */
 export async function signIn(username, password, { deviceLabel } = {}) {
-  const device_id = await deviceId();
-  let res;
-  try {
-    res = await fetch('/api/auth/login', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password, device_id, device_label: deviceLabel ?? defaultLabel() }),
-    });
-  } catch {
-    throw new SignInError('offline', 'offline');
+  let attempt = await postLogin(username, password, deviceLabel);
+  if (attempt.res.status === 403 && attempt.body.code === 'device_not_yours') {
+    // The server does not know this installation's secret for the id (another installation
+    // registered it first): become a new device and sign in once more. Sign-out already
+    // emptied the outbox, so nothing pending belongs to the old id.
+    await wipeAll({ keepDevice: false });
+    attempt = await postLogin(username, password, deviceLabel);
   }
-  const body = await res.json().catch(() => ({}));
+  const { res, body, device_id } = attempt;
   if (!res.ok) {
     const retry = Number(res.headers.get('retry-after')) || null;
     if (body.code === 'device_revoked') await wipeAll({ keepDevice: false });
     throw new SignInError(body.code ?? `http_${res.status}`, body.message ?? String(res.status), retry);
   }
+  if (body.device_secret) await setMeta('device_secret', body.device_secret);
   const me = { ...body.me, device_id: body.me?.device_id ?? device_id };
   await setMeta('session', { token: body.token, expires_at: body.expires_at, me });
   endReason.value = null;
   await begin(body.token, me);
   return me;
+}
+
+/** @param {string} username @param {string} password @param {string | undefined} deviceLabel */
+async function postLogin(username, password, deviceLabel) {
+  const device_id = await deviceId();
+  const device_secret = (await getMeta('device_secret')) ?? undefined;
+  let res;
+  try {
+    res = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password, device_id, device_secret, device_label: deviceLabel ?? defaultLabel() }),
+    });
+  } catch {
+    throw new SignInError('offline', 'offline');
+  }
+  const body = await res.json().catch(() => ({}));
+  return { res, body, device_id };
 }
 
 function defaultLabel() {
