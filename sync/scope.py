@@ -13,7 +13,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .machines import VISIBLE_ASSIGNMENT
 from .principal import Principal
+
+_VISIBLE_STATES = "(" + ", ".join(f"'{s}'" for s in sorted(VISIBLE_ASSIGNMENT)) + ")"
+
+
+def officer_sees_incident_sql(incident: str, unit: str) -> str:
+    """SQL: the unit ``unit`` works (or worked, cleared) on the incident ``incident``.
+
+    The REST reads use it, so an officer reads over REST exactly the incidents
+    their pull carries (``VISIBLE_ASSIGNMENT``): the station the incident belongs
+    to does not matter, and a unit that declined or was reassigned away no longer
+    reads it, its notes or its caller.
+    """
+    return (f"EXISTS (SELECT 1 FROM assignments va WHERE va.incident_id = {incident}"
+            f" AND va.unit_id = {unit} AND va.state IN {_VISIBLE_STATES})")
 
 
 def _get(change: Any, key: str) -> Any:

@@ -9,6 +9,7 @@ import msgspec
 
 from server import audit
 from sync.principal import Principal
+from sync.scope import officer_sees_incident_sql
 from sync.store import Database, Tx
 
 LIST_COLUMNS = ("i.id, i.number, i.org_unit_id, i.source, i.call_received_at, i.type, i.priority, i.lat,"
@@ -51,13 +52,15 @@ async def _visible(tx: Tx, p: Principal, incident_id: str) -> dict[str, Any]:
     row = await tx.fetchrow(
         f"SELECT {LIST_COLUMNS}, o.path FROM incidents i JOIN org_units o ON o.id = i.org_unit_id"
         " WHERE i.id = $1", incident_id)
-    if row is None or not p.in_scope(row["path"]):
+    if row is None:
         raise NotVisible(incident_id)
     if p.role == "officer":
-        assigned = await tx.fetchval("SELECT 1 FROM assignments WHERE incident_id = $1 AND unit_id = $2",
-                                     incident_id, p.unit_id or "")
-        if not assigned:
+        # The pull's rule, not the org tree: a unit reads what it works on, wherever it is.
+        if not p.unit_id or not await tx.fetchval(
+                f"SELECT 1 WHERE {officer_sees_incident_sql('$1', '$2')}", incident_id, p.unit_id):
             raise NotVisible(incident_id)
+    elif not p.in_scope(row["path"]):
+        raise NotVisible(incident_id)
     row.pop("path")
     return row
 
@@ -66,7 +69,10 @@ async def list_incidents(db: Database, p: Principal, *, open_only: bool, since: 
                          until: int | None, limit: int, closed_only: bool = False,
                          closed_since: int | None = None, closed_until: int | None = None,
                          ) -> list[dict[str, Any]]:
-    clauses, args = ["o.path LIKE $1"], [p.scope_path + "%"]
+    if p.role == "officer":
+        clauses, args = [officer_sees_incident_sql("i.id", "$1")], [p.unit_id or ""]
+    else:
+        clauses, args = ["o.path LIKE $1"], [p.scope_path + "%"]
     if open_only:
         clauses.append("i.state NOT IN ('closed', 'cancelled')")
     if closed_only or closed_since is not None or closed_until is not None:
@@ -83,9 +89,6 @@ async def list_incidents(db: Database, p: Principal, *, open_only: bool, since: 
     if until is not None:
         args.append(until)
         clauses.append(f"i.call_received_at < ${len(args)}")
-    if p.role == "officer":
-        args.append(p.unit_id or "")
-        clauses.append(f"i.id IN (SELECT incident_id FROM assignments WHERE unit_id = ${len(args)})")
     args.append(limit)
     order = "i.closed_at DESC" if closed_only or closed_since is not None else "i.call_received_at DESC"
     async with db.read() as tx:

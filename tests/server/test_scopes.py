@@ -144,3 +144,34 @@ async def test_unit_status_history_and_closed_filter(api: AsyncTestClient, incid
     assert r.json()["results"][0]["outcome"] == "applied", r.text
     closed = (await api.get("/api/incidents", params={"closed_since": 0}, headers=headers(dispatcher))).json()
     assert [i["id"] for i in closed] == [incidents["b"]]
+
+
+async def test_rest_reads_follow_the_pull_rule_for_officers(api: AsyncTestClient) -> None:
+    """One visibility rule (issue 11.3, 12.1): a unit reads what it works on, wherever the
+    incident belongs, and nothing more once it declined (its pull evicts it too)."""
+    dispatcher = await sign_in(api, "dispatcher")
+    officer = await sign_in(api, "officer-a")
+    # An incident of station B, assigned to station A's unit.
+    incident_id, assignment_id = await _incident(api, dispatcher, "org-b", "unit-a")
+    h = headers(officer)
+    for suffix in ("", "/caller"):
+        r = await api.get(f"/api/incidents/{incident_id}{suffix}", headers=h)
+        assert r.status_code == 200, (suffix, r.text)
+    assert incident_id in {i["id"] for i in (await api.get("/api/incidents", headers=h)).json()}
+
+    r = await api.post("/api/sync/push", headers=h, json={"mutations": [
+        _m(officer, "assignment.decline", {"assignment_id": assignment_id, "reason": "flat tyre"})]})
+    assert r.json()["results"][0]["outcome"] == "applied", r.text
+    note = _m(dispatcher, "incident.add_note", {"note_id": str(uuid6.uuid7()), "incident_id": incident_id,
+                                                 "body": "caller says the thief went north"})
+    r = await api.post("/api/sync/push", headers=headers(dispatcher), json={"mutations": [note]})
+    assert r.json()["results"][0]["outcome"] == "applied", r.text
+
+    for suffix in ("", "/caller"):
+        r = await api.get(f"/api/incidents/{incident_id}{suffix}", headers=h)
+        assert r.status_code == 404, (suffix, r.text)
+    assert incident_id not in {i["id"] for i in (await api.get("/api/incidents", headers=h)).json()}
+    pulled = (await api.post("/api/sync/pull", headers=h, json={"cursor": 0})).json()["changes"]
+    ops = [c["op"] for c in pulled if c["entity"] == "incident" and c["entity_id"] == incident_id]
+    assert not ops or ops[-1] == "delete", "the pull leaves the incident out of the replica too"
+    assert not any(c["entity"] == "note" and c["data"].get("incident_id") == incident_id for c in pulled)
