@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from . import machines as sm
+from . import stations
 from .merge import FieldMerge, Writer, earliest, merge_fields, status_is_newer
 from .mutations import (
     INCIDENT_FIELDS,
@@ -274,10 +275,32 @@ async def report_location(ctx: Ctx, a: ReportLocation) -> Outcome:
 # =========================================================================== incidents
 
 
-async def _incident_number(ctx: Ctx, call_at: int) -> str:
+async def _incident_number(ctx: Ctx, call_at: int, org_path: str) -> str:
     n = await ctx.tx.fetchval(
         "UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value")
-    return f"{datetime.fromtimestamp(call_at / 1000, TZ).year}-{int(n):06d}"
+    codes = [c for c in org_path.strip("/").split("/") if c]
+    marks = ", ".join(f"${i + 1}" for i in range(len(codes)))
+    rows = await ctx.tx.fetch(f"SELECT code, kind FROM org_units WHERE code IN ({marks})", *codes) if codes else []
+    prefix = stations.directorate_code(org_path, {r["code"]: r["kind"] for r in rows})
+    return stations.incident_number(prefix, datetime.fromtimestamp(call_at / 1000, TZ).year, int(n))
+
+
+async def _incident_station(ctx: Ctx, a: IncidentCreate) -> str:
+    """The org unit a new incident belongs to (see :mod:`sync.stations`)."""
+    p = ctx.principal
+    if a.org_unit_id:
+        return a.org_unit_id
+    if ctx.is_officer and p.unit_id:
+        unit_org = str((await ctx.unit(p.unit_id))["org_unit_id"])
+        return unit_org if p.in_scope(await ctx.org_path(unit_org)) else p.org_unit_id
+    rows = await ctx.tx.fetch("SELECT id, kind, lat, lon, path FROM org_units WHERE path LIKE $1",
+                              p.scope_path + "%")
+    own = next((r for r in rows if r["id"] == p.org_unit_id), None)
+    chosen = stations.choose_station(rows, a.lat, a.lon, own)
+    if chosen is None:
+        raise Reject("station_required", "Choose the station this incident belongs to.",
+                     {"field": "args.org_unit_id"})
+    return chosen
 
 
 @mutation("incident.create", IncidentCreate, roles=ALL_ROLES, scope="org",
@@ -292,8 +315,8 @@ async def incident_create(ctx: Ctx, a: IncidentCreate) -> Outcome:
         if not p.unit_id or not a.assignment_id:
             raise Reject("invalid", "A patrol incident needs your unit and an assignment id.",
                          {"field": "args.assignment_id"})
-    org_id = a.org_unit_id or p.org_unit_id
-    await ctx.authorize_org(org_id)
+    org_id = await _incident_station(ctx, a)
+    org_path = await ctx.authorize_org(org_id)
     if await tx.fetchval("SELECT 1 FROM incidents WHERE id = $1", a.incident_id):
         raise Reject("duplicate_id", "An incident with this id already exists.", {"id": a.incident_id})
     call_at, flags = ctx.event_time(a.call_received_at)
@@ -306,7 +329,7 @@ async def incident_create(ctx: Ctx, a: IncidentCreate) -> Outcome:
     stamp = {"hlc": ctx.hlc, "by": p.user_id, "at": call_at, "v": 1, "cid": ctx.m.client_id,
              "seq": ctx.m.seq}
     meta = {f: stamp for f, v in values.items() if v is not None}
-    number = await _incident_number(ctx, call_at)
+    number = await _incident_number(ctx, call_at, org_path)
     await tx.execute(
         "INSERT INTO incidents (id, number, org_unit_id, source, call_received_at, type, priority,"
         " lat, lon, address, description, hazards, caller_name, caller_phone, state, created_by,"

@@ -175,3 +175,33 @@ async def test_rest_reads_follow_the_pull_rule_for_officers(api: AsyncTestClient
     ops = [c["op"] for c in pulled if c["entity"] == "incident" and c["entity_id"] == incident_id]
     assert not ops or ops[-1] == "delete", "the pull leaves the incident out of the replica too"
     assert not any(c["entity"] == "note" and c["data"].get("incident_id") == incident_id for c in pulled)
+
+
+async def test_a_console_incident_belongs_to_the_station_of_its_place(api: AsyncTestClient) -> None:
+    """Issue 12.1: made at the directorate's desk with no station chosen, it was stored under
+    the directorate, numbered without the prefix, and the assigned officer got 404."""
+    dispatcher = await sign_in(api, "dispatcher")  # a directorate dispatcher (SM)
+    incident_id = str(uuid6.uuid7())
+    assignment_id = str(uuid6.uuid7())
+    r = await api.post("/api/sync/push", headers=headers(dispatcher), json={"mutations": [
+        _m(dispatcher, "incident.create", {"incident_id": incident_id, "type": "theft", "priority": 2,
+                                           "lat": 45.0075, "lon": 19.8210, "caller_name": "Ana"}),
+        _m(dispatcher, "assignment.create", {"assignment_id": assignment_id, "incident_id": incident_id,
+                                             "unit_id": "unit-b"})]})
+    created, assigned = r.json()["results"]
+    assert created["outcome"] == "applied", created
+    assert created["result"]["number"].startswith("SM-"), created
+    assert assigned["outcome"] == "applied", assigned
+    officer = await sign_in(api, "officer-b")
+    detail = await api.get(f"/api/incidents/{incident_id}", headers=headers(officer))
+    assert detail.status_code == 200, detail.text
+    assert detail.json()["incident"]["org_unit_id"] == "org-b"
+    assert {"call_received", "created", "assigned"} <= {e["kind"] for e in detail.json()["timeline"]}
+    assert (await api.get(f"/api/incidents/{incident_id}/caller", headers=headers(officer))).status_code == 200
+
+    # No place and no station: the directorate's dispatcher is asked to choose.
+    r = await api.post("/api/sync/push", headers=headers(dispatcher), json={"mutations": [
+        _m(dispatcher, "incident.create", {"incident_id": str(uuid6.uuid7()), "type": "theft"})]})
+    res = r.json()["results"][0]
+    assert (res["outcome"], res["reason_code"], res["result"]["field"]) == \
+        ("rejected", "station_required", "args.org_unit_id")
