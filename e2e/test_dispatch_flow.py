@@ -61,6 +61,7 @@ def test_call_to_acknowledged_en_route_across_two_browsers(console: Page, phone:
     form.locator("select[name=type]").select_option("traffic_accident")
     form.locator("input[name=address]").fill("Pored patrole 1")
     form.locator("textarea[name=description]").fill("Sudar dva vozila, bez povređenih.")
+    form.locator("input[name=caller_name]").fill("Ana Anić")
     box = marker.bounding_box()
     assert box is not None
     desk.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] + 25)
@@ -83,6 +84,12 @@ def test_call_to_acknowledged_en_route_across_two_browsers(console: Page, phone:
     expect(card).to_be_visible(timeout=5000)
     expect(card).to_contain_text("Pored patrole 1")
     card.click()
+    # The incident made in the console opens on the phone (it once answered 404: stored under
+    # the directorate, not a station): its timeline, and the caller on request.
+    officer.locator("[data-testid=timeline] li[data-kind=created]").wait_for(timeout=10000)
+    officer.get_by_role("button", name="Show caller").click()
+    expect(officer.get_by_test_id("caller")).to_contain_text("Ana Anić", timeout=10000)
+    expect(detail).to_contain_text(re.compile(r"SM-\d{4}-\d{6}"), timeout=5000)
     officer.get_by_test_id("acknowledge").click()
     expect(row).to_have_attribute("data-state", "acknowledged", timeout=5000)
     desk.locator("[data-testid=timeline] li[data-kind=acknowledged]").wait_for(timeout=5000)

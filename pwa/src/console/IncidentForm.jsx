@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t, typeLabel } from './i18n.js';
 import { uuidv7 } from '../shared/ids.js';
-import { db, incidentTypes } from './store.js';
+import { db, incidentTypes, orgUnits } from './store.js';
 import { panel, formPoint, openIncident } from './ui.js';
 import { send } from './outcome.js';
 import { clockOffset, serverNow } from '../shared/clock.js';
@@ -72,6 +72,8 @@ export function IncidentForm({ id }) {
             // time); sent on this PC's clock like every device time, the server corrects it.
             call_received_at: when ? new Date(when).getTime() - clockOffset.value : Date.now(),
             ...values,
+            // Empty: the server takes the station nearest to the point (or the dispatcher's own).
+            org_unit_id: str('org_unit_id'),
             caller_name: str('caller_name'),
             caller_phone: str('caller_phone'),
           },
@@ -111,6 +113,19 @@ export function IncidentForm({ id }) {
           <label>
             {t('c.call_received')}
             <input name="call_received_at" type="datetime-local" step="1" defaultValue={toLocalInput(serverNow())} />
+          </label>
+          <label>
+            {t('c.station')}
+            <select name="org_unit_id" defaultValue="" data-testid="form-station">
+              <option value="">{t('c.station_auto')}</option>
+              {orgUnits.value
+                .filter((o) => o.kind === 'station' || o.kind === 'border_centre')
+                .map((o) => (
+                  <option key={o.id} value={o.id}>
+                    {o.name}
+                  </option>
+                ))}
+            </select>
           </label>
           <label>
             {t('c.source')}
