@@ -50,7 +50,7 @@ ENTITY_COLUMNS: dict[str, tuple[str, str]] = {
                  "outcome, closed_at, created_by, created_at, updated_at, version, field_meta"),
     "assignment": ("assignments", "id, incident_id, unit_id, state, is_primary, assigned_by, "
                    "assigned_at, acknowledged_at, declined_at, decline_reason, en_route_at, "
-                   "on_scene_at, action_at, cleared_at, ended_at, replaced_by_unit_id, flags, "
+                   "on_scene_at, action_at, cleared_at, ended_at, replaced_by_unit_id, end_reason, flags, "
                    "version, created_at, updated_at"),
     "note": ("notes", "id, incident_id, author_id, unit_id, device_id, body, device_at, event_at, "
              "server_at, hlc, late, flags"),

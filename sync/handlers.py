@@ -617,8 +617,9 @@ async def assignment_reassign(ctx: Ctx, a: AssignmentReassign) -> Outcome:
     t, _ = ctx.event_time()
     await ctx.watch_visibility(inc["id"], old["unit_id"])
     await ctx.tx.execute(
-        "UPDATE assignments SET state = 'reassigned', ended_at = $2, replaced_by_unit_id = $3,"
-        " version = version + 1, updated_at = $4 WHERE id = $1", old["id"], t, unit["id"], ctx.server_now)
+        "UPDATE assignments SET state = 'reassigned', ended_at = $2, replaced_by_unit_id = $3, end_reason = $5,"
+        " version = version + 1, updated_at = $4 WHERE id = $1", old["id"], t, unit["id"], ctx.server_now,
+        a.reason)
     await _end_unit_current(ctx, old["unit_id"], old["id"])
     ctx.touch("assignment", old["id"], incident_id=inc["id"], audience=[old["unit_id"]],
               unit_id=old["unit_id"])
@@ -675,7 +676,19 @@ async def assignment_decline(ctx: Ctx, a: AssignmentDecline) -> Outcome:
     await _end_unit_current(ctx, asg["unit_id"], asg["id"])
     ctx.touch("assignment", asg["id"], incident_id=asg["incident_id"], audience=[asg["unit_id"]],
               unit_id=asg["unit_id"])
+    await _back_to_queue_if_unattended(ctx, asg["incident_id"])
     return Outcome("applied", result={"declined_at": t})
+
+
+async def _back_to_queue_if_unattended(ctx: Ctx, incident_id: str) -> None:
+    inc = await ctx.tx.fetchrow("SELECT * FROM incidents WHERE id = $1", incident_id)
+    if inc is None:
+        return
+    left = int(await ctx.tx.fetchval(
+        f"SELECT COUNT(*) FROM assignments WHERE incident_id = $1 AND state IN {ACTIVE_SQL}", incident_id) or 0)
+    to = sm.incident_after_unassignment(inc["state"], left)
+    if to:
+        await _set_incident_state(ctx, inc, to)
 
 
 @mutation("assignment.cancel", AssignmentCancel, roles=DESK, scope="org",
@@ -689,11 +702,13 @@ async def assignment_cancel(ctx: Ctx, a: AssignmentCancel) -> Outcome:
         raise Reject(refusal.code, refusal.reason, {"state": asg["state"]})
     t, _ = ctx.event_time()
     await ctx.watch_visibility(asg["incident_id"], asg["unit_id"])
-    await ctx.tx.execute("UPDATE assignments SET state = 'cancelled', ended_at = $2, version = version + 1,"
-                         " updated_at = $3 WHERE id = $1", asg["id"], t, ctx.server_now)
+    await ctx.tx.execute("UPDATE assignments SET state = 'cancelled', ended_at = $2, end_reason = $3,"
+                         " version = version + 1, updated_at = $4 WHERE id = $1",
+                         asg["id"], t, a.reason, ctx.server_now)
     await _end_unit_current(ctx, asg["unit_id"], asg["id"])
     ctx.touch("assignment", asg["id"], incident_id=asg["incident_id"], audience=[asg["unit_id"]],
               unit_id=asg["unit_id"])
+    await _back_to_queue_if_unattended(ctx, asg["incident_id"])
     return Outcome("applied", result={"cancelled_at": t})
 
 

@@ -77,7 +77,7 @@ ASSIGNMENT_RANK = {"pending": 0, "acknowledged": 1, "en_route": 2, "on_scene": 3
 
 INCIDENT = _m("incident", {
     "new": {"dispatched", "in_progress", "closed", "cancelled"},
-    "dispatched": {"in_progress", "closed", "cancelled"},
+    "dispatched": {"new", "in_progress", "closed", "cancelled"},  # new: back in the queue
     "in_progress": {"closed", "cancelled"},
     "closed": set(), "cancelled": set(),
 }, {"closed", "cancelled"})
@@ -121,4 +121,12 @@ def incident_after_assignment(incident_state: str, assignment_state: str) -> str
         return "dispatched"
     if assignment_state == "on_scene" and incident_state in ("new", "dispatched"):
         return "in_progress"
+    return None
+
+
+def incident_after_unassignment(incident_state: str, active_left: int) -> str | None:
+    """A unit left the incident (declined, cancelled): with no unit left on it, a dispatched
+    incident goes back to the queue ('new'), visibly, instead of staying 'dispatched' to nobody."""
+    if incident_state == "dispatched" and active_left == 0:
+        return "new"
     return None

@@ -93,7 +93,8 @@ class IncidentController(Controller):
                       current_assignment_id=u.current_assignment_id, last_lat=u.last_lat, last_lon=u.last_lon,
                       last_position_at=u.last_position_at) for u in await directory.units(db, principal)]
         inc = detail.incident
-        return rank_units(units, inc.get("lat"), inc.get("lon"), now_ms())
+        declined = frozenset(a["unit_id"] for a in detail.assignments if a["state"] == "declined")
+        return rank_units(units, inc.get("lat"), inc.get("lon"), now_ms(), declined=declined)
 
     @get("/conflicts", summary="Edits the sync layer could not merge, for a human to decide")
     async def conflicts(self, db: DbDep, principal: PrincipalDep,

@@ -148,7 +148,7 @@ def build_timeline(incident: dict[str, Any], assignments: list[dict[str, Any]],
                                          flags=flags.get(column) if isinstance(flags, dict) else None))
         if a["state"] in ("reassigned", "cancelled") and a.get("ended_at") is not None:
             out.append(TimelineEntry(at=a["ended_at"], kind=a["state"], unit_id=a["unit_id"],
-                                     call_sign=a.get("call_sign")))
+                                     call_sign=a.get("call_sign"), text=a.get("end_reason")))
     for n in notes:
         out.append(TimelineEntry(at=n["event_at"], kind="note", unit_id=n.get("unit_id"), text=n["body"],
                                  by=n.get("author_name"), late=bool(n["late"]),

@@ -27,7 +27,7 @@ class Recommendation(msgspec.Struct):
     position_age_s: int | None
     stale: bool
     score_m: float
-    reason_code: str          # nearest | stale_position | no_position (clients translate these)
+    reason_code: str          # nearest | stale_position | no_position | declined (clients translate these)
     reason: str               # the same in English, for logs and tooltips
 
 
@@ -43,8 +43,11 @@ def _fmt_km(m: float) -> str:
 
 
 def rank_units(units: list[dict[str, Any]], lat: float | None, lon: float | None, now: int,
-               limit: int = 10) -> list[Recommendation]:
-    """Available units (status 'available', no current assignment) by distance to (lat, lon)."""
+               limit: int = 10, declined: frozenset[str] = frozenset()) -> list[Recommendation]:
+    """Available units (status 'available', no current assignment) by distance to (lat, lon).
+
+    Units in ``declined`` turned this incident down already: they are still listed (the
+    dispatcher may insist) but after every other unit, with reason_code ``declined``."""
     out: list[Recommendation] = []
     for u in units:
         if u.get("status") != "available" or u.get("current_assignment_id") or not u.get("active", 1):
@@ -67,6 +70,9 @@ def rank_units(units: list[dict[str, Any]], lat: float | None, lon: float | None
             dist, score = None, 1e12  # unknown position ranks last
             reason = "available, position unknown"
             code = "no_position"
+        if u["id"] in declined:
+            score += 2e12  # after every unit that did not decline, unknown positions included
+            code, reason = "declined", reason + "; declined this incident"
         out.append(Recommendation(unit_id=u["id"], call_sign=u["call_sign"], status=u["status"],
                                   distance_m=round(dist, 1) if dist is not None else None,
                                   position_age_s=age_s, stale=stale, score_m=score, reason_code=code, reason=reason))

@@ -205,3 +205,40 @@ async def test_a_console_incident_belongs_to_the_station_of_its_place(api: Async
     res = r.json()["results"][0]
     assert (res["outcome"], res["reason_code"], res["result"]["field"]) == \
         ("rejected", "station_required", "args.org_unit_id")
+
+
+async def test_a_declined_incident_goes_back_to_the_queue_and_the_decliner_ranks_last(
+        api: AsyncTestClient) -> None:
+    """Issue 12.7: it stayed 'dispatched' with no unit, and the decliner came first."""
+    dispatcher = await sign_in(api, "dispatcher")
+    officer = await sign_in(api, "officer-a")
+    incident_id, assignment_id = await _incident(api, dispatcher, "org-a", "unit-a")
+    r = await api.post("/api/sync/push", headers=headers(officer), json={"mutations": [
+        _m(officer, "assignment.decline", {"assignment_id": assignment_id, "reason": "flat tyre"})]})
+    assert r.json()["results"][0]["outcome"] == "applied"
+    detail = (await api.get(f"/api/incidents/{incident_id}", headers=headers(dispatcher))).json()
+    assert detail["incident"]["state"] == "new"
+    recs = (await api.get(f"/api/incidents/{incident_id}/recommendations", headers=headers(dispatcher))).json()
+    assert recs[-1]["unit_id"] == "unit-a" and recs[-1]["reason_code"] == "declined", recs
+    assert recs[0]["unit_id"] != "unit-a"
+
+
+async def test_reassign_and_cancel_reasons_are_kept_and_shown(api: AsyncTestClient) -> None:
+    """Issue 12.8: the reassign reason was dropped by the server."""
+    dispatcher = await sign_in(api, "dispatcher")
+    incident_id, assignment_id = await _incident(api, dispatcher, "org-a", "unit-a")
+    second = str(uuid6.uuid7())
+    r = await api.post("/api/sync/push", headers=headers(dispatcher), json={"mutations": [
+        _m(dispatcher, "assignment.reassign", {"assignment_id": assignment_id, "new_assignment_id": second,
+                                               "unit_id": "unit-b", "reason": "B-21 is closer"}),
+        _m(dispatcher, "assignment.cancel", {"assignment_id": second, "reason": "caller called back: false alarm"})]})
+    assert [x["outcome"] for x in r.json()["results"]] == ["applied", "applied"], r.text
+    detail = (await api.get(f"/api/incidents/{incident_id}", headers=headers(dispatcher))).json()
+    texts = {e["kind"]: e["text"] for e in detail["timeline"] if e["kind"] in ("reassigned", "cancelled")}
+    assert texts == {"reassigned": "B-21 is closer", "cancelled": "caller called back: false alarm"}
+    assert detail["incident"]["state"] == "new", "no unit left: back in the queue"
+    # The crew it was taken from learns why from its pull (the assignment snapshot carries it).
+    officer = await sign_in(api, "officer-a")
+    pulled = (await api.post("/api/sync/pull", headers=headers(officer), json={"cursor": 0})).json()["changes"]
+    mine = [c for c in pulled if c["entity"] == "assignment" and c["entity_id"] == assignment_id]
+    assert mine and mine[-1]["data"]["end_reason"] == "B-21 is closer", mine

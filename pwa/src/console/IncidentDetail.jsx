@@ -215,6 +215,14 @@ export function IncidentDetail({ id }) {
 /** The recommendation's reason in the dispatcher's language, from the server's `reason_code`. @param {any} r */
 function recReason(r) {
   const d = r.distance_m == null ? '' : fmtDistance(r.distance_m);
+  if (r.reason_code === 'declined') {
+    const where = r.distance_m == null ? t('c.rec_no_position') : t('c.rec_distance', { d });
+    return (
+      <>
+        {where} <span class="badge badge--declined">{t('c.rec_declined')}</span>
+      </>
+    );
+  }
   if (r.reason_code === 'no_position' || r.distance_m == null) return t('c.rec_no_position');
   if (r.reason_code === 'stale_position') {
     return (
