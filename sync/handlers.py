@@ -285,6 +285,22 @@ async def _incident_number(ctx: Ctx, call_at: int, org_path: str) -> str:
     return stations.incident_number(prefix, datetime.fromtimestamp(call_at / 1000, TZ).year, int(n))
 
 
+# A call time is what the phone system showed: a few minutes ahead is a clock off, more is a
+# typing error (2099 for 2026); older than a week is not a call being taken now (1990).
+CALL_AHEAD_MAX_MS = 5 * 60_000
+CALL_AGE_MAX_MS = 7 * 24 * 3_600_000
+
+
+def _check_call_time(call_at: int, server_now: int) -> None:
+    """``call_at``: the typed call time on the server's clock (offset-corrected, not clamped)."""
+    if call_at > server_now + CALL_AHEAD_MAX_MS:
+        raise Reject("call_time_future", "The call time is in the future.",
+                     {"field": "args.call_received_at", "max_ahead_min": CALL_AHEAD_MAX_MS // 60_000})
+    if call_at < server_now - CALL_AGE_MAX_MS:
+        raise Reject("call_time_too_old", "The call time is more than a week ago.",
+                     {"field": "args.call_received_at", "max_age_days": CALL_AGE_MAX_MS // 86_400_000})
+
+
 async def _incident_station(ctx: Ctx, a: IncidentCreate) -> str:
     """The org unit a new incident belongs to (see :mod:`sync.stations`)."""
     p = ctx.principal
@@ -320,6 +336,8 @@ async def incident_create(ctx: Ctx, a: IncidentCreate) -> Outcome:
     if await tx.fetchval("SELECT 1 FROM incidents WHERE id = $1", a.incident_id):
         raise Reject("duplicate_id", "An incident with this id already exists.", {"id": a.incident_id})
     call_at, flags = ctx.event_time(a.call_received_at)
+    if a.call_received_at is not None:
+        _check_call_time(a.call_received_at + (ctx.offset_ms or 0), ctx.server_now)
     priority = a.priority
     if priority is None:
         priority = await tx.fetchval("SELECT default_priority FROM incident_types WHERE code = $1",

@@ -242,3 +242,34 @@ async def test_reassign_and_cancel_reasons_are_kept_and_shown(api: AsyncTestClie
     pulled = (await api.post("/api/sync/pull", headers=headers(officer), json={"cursor": 0})).json()["changes"]
     mine = [c for c in pulled if c["entity"] == "assignment" and c["entity_id"] == assignment_id]
     assert mine and mine[-1]["data"]["end_reason"] == "B-21 is closer", mine
+
+
+@pytest.mark.parametrize(("offset_ms", "code"), [
+    (-(36 * 365 * 86_400_000), "call_time_too_old"),    # 1990 typed for today
+    (-(8 * 86_400_000), "call_time_too_old"),
+    (73 * 365 * 86_400_000, "call_time_future"),          # 2099
+    (10 * 60_000, "call_time_future"),
+])
+async def test_implausible_call_times_are_refused_with_their_limit(api: AsyncTestClient, offset_ms: int,
+                                                                   code: str) -> None:
+    """Issue 12.10: 1990 was accepted (numbered 1990-..., '13,485 d ago'); 2099 became now."""
+    dispatcher = await sign_in(api, "dispatcher")
+    m = _m(dispatcher, "incident.create", {"incident_id": str(uuid6.uuid7()), "org_unit_id": "org-a",
+                                            "type": "theft", "call_received_at": 0})
+    m["args"]["call_received_at"] = m["device_at"] + offset_ms
+    r = await api.post("/api/sync/push", headers=headers(dispatcher),
+                       json={"mutations": [m], "device_now": m["device_at"]})
+    res = r.json()["results"][0]
+    assert (res["outcome"], res["reason_code"], res["result"]["field"]) == \
+        ("rejected", code, "args.call_received_at"), res
+
+
+async def test_a_call_time_from_minutes_ago_or_a_clock_a_minute_ahead_is_taken(api: AsyncTestClient) -> None:
+    dispatcher = await sign_in(api, "dispatcher")
+    for offset_ms in (-25 * 60_000, 90_000):
+        m = _m(dispatcher, "incident.create", {"incident_id": str(uuid6.uuid7()), "org_unit_id": "org-a",
+                                                "type": "theft", "call_received_at": 0})
+        m["args"]["call_received_at"] = m["device_at"] + offset_ms
+        r = await api.post("/api/sync/push", headers=headers(dispatcher),
+                           json={"mutations": [m], "device_now": m["device_at"]})
+        assert r.json()["results"][0]["outcome"] == "applied", r.text
