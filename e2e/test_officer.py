@@ -88,6 +88,7 @@ def desk(server, crews: list[Crew]) -> Desk:
     # database has an empty change log: make one change, then move the cursor to the head
     # so later pulls are incremental and see only what the tests make.
     d.push("incident.create", {"incident_id": str(uuid.uuid4()), "type": "other", "priority": 4,
+                               "lat": GEO["latitude"], "lon": GEO["longitude"],
                                "description": "e2e: start of the change log"})
     d.pull_all()
     assert d.cursor > 0
@@ -262,6 +263,37 @@ def test_reassignment_while_offline_gives_a_readable_notice(context: BrowserCont
     all_sent(page)
     notice.get_by_role("button").click()
     expect(notice).to_have_count(0)
+
+
+def test_reassignment_while_online_says_why_and_asks_for_the_next_status(context: BrowserContext, server,
+                                                                        desk: Desk, crews) -> None:
+    """Issue 12.6: the assignment just vanished from the screen, and the unit stayed en route."""
+    unit, username = pick(crews, 2)
+    other = next(u for u in desk.get("/api/units") if u["status"] == "off_duty" and not u.get("crew"))
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    _, assignment_id = desk.new_assignment(unit["id"], type="burglary", address="Zmaj Jovina 3")
+    expect(page.get_by_test_id("assignment-card")).to_be_visible(timeout=15_000)
+    page.locator(".status-button[data-status=en_route]").first.click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("En route", timeout=15_000)
+    all_sent(page)
+
+    desk.push("assignment.reassign", {"assignment_id": assignment_id, "new_assignment_id": str(uuid.uuid4()),
+                                      "unit_id": other["id"], "additional": True,
+                                      "reason": "a closer unit is free"})
+    notice = page.get_by_test_id("ended-notice")
+    expect(notice).to_be_visible(timeout=15_000)
+    expect(notice).to_have_attribute("data-state", "reassigned")
+    expect(page.get_by_test_id("ended-reason")).to_contain_text("a closer unit is free")
+    expect(page.get_by_test_id("assignment-card")).to_have_count(0)
+    page.get_by_test_id("ended-available").click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("Available", timeout=15_000)
+    expect(notice).to_have_count(0)
+    all_sent(page)
+    page.reload()
+    expect(page.get_by_test_id("current-status")).to_contain_text("Available", timeout=15_000)
+    expect(page.get_by_test_id("ended-notice")).to_have_count(0), "dismissed stays dismissed"
 
 
 # --------------------------------------------------------------------------- emergency

@@ -40,6 +40,39 @@ export const currentAssignment = computed(() => {
   return activeAssignments.value[0] ?? null;
 });
 
+/** Ended-assignment notices the officer dismissed (ids), kept across reloads. */
+export const dismissedEnded = signal(/** @type {string[]} */ ([]));
+getMeta('dismissed_ended')
+  .then((ids) => {
+    if (Array.isArray(ids)) dismissedEnded.value = ids;
+  })
+  .catch(() => {});
+
+/** @param {string} id */
+export function dismissEnded(id) {
+  dismissedEnded.value = [...dismissedEnded.value.slice(-50), id];
+  setMeta('dismissed_ended', dismissedEnded.value).catch(() => {});
+}
+
+const ENDED_NOTICE_MS = 2 * 3_600_000;
+
+/**
+ * Assignments dispatch took away from this unit (reassigned, cancelled) in the last two
+ * hours that the officer has not dismissed, newest first: the officer is told what
+ * happened and why instead of the assignment just vanishing from the screen.
+ */
+export const endedAssignments = computed(() => {
+  view.value;
+  const unitId = session.value?.unit_id;
+  if (!unitId) return [];
+  const dismissed = new Set(dismissedEnded.value);
+  const since = Date.now() - ENDED_NOTICE_MS;
+  return entities('assignment')
+    .filter((a) => a.unit_id === unitId && (a.state === 'reassigned' || a.state === 'cancelled'))
+    .filter((a) => !dismissed.has(a.id) && (a.ended_at ?? 0) > since)
+    .sort((a, b) => (b.ended_at ?? 0) - (a.ended_at ?? 0));
+});
+
 export const currentIncident = computed(() => {
   const a = currentAssignment.value;
   return a ? entity('incident', a.incident_id) : null;

@@ -4,7 +4,8 @@ import { mutate } from '../../shared/sync.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { minuteTick } from '../../shared/sync-status.js';
 import { serverNow } from '../../shared/clock.js';
-import { myUnit, currentAssignment, currentIncident, typeLabel } from '../lib/state.js';
+import { myUnit, currentAssignment, currentIncident, typeLabel, endedAssignments, dismissEnded } from '../lib/state.js';
+import { entity } from '../../shared/sync.js';
 import { currentPosition, positionState } from '../lib/geo.js';
 import { currentScreen } from '../navigation.js';
 import { EmergencyButton } from '../ui/EmergencyButton.jsx';
@@ -69,6 +70,9 @@ export function Home() {
         ))}
       </div>
       <EmergencyButton />
+      {endedAssignments.value.slice(0, 1).map((ended) => (
+        <EndedNotice key={ended.id} ended={ended} status={status} hasNext={!!asg} />
+      ))}
       {asg && (
         <button type="button" class="assignment-card" onClick={() => (currentScreen.value = 'assignment')} data-testid="assignment-card">
           <span class="assignment-card__label">{t('assignment.title')}</span>
@@ -83,5 +87,51 @@ export function Home() {
         {t(`position.${positionState.value}`)}
       </p>
     </section>
+  );
+}
+
+/**
+ * Dispatch took an assignment away (reassigned or cancelled): say so, with the reason, and if
+ * the unit is still en route or on scene for it, ask for the next status right here.
+ * @param {{ended: any, status: string | null, hasNext: boolean}} props
+ */
+function EndedNotice({ ended, status, hasNext }) {
+  const other = ended.replaced_by_unit_id ? entity('unit', ended.replaced_by_unit_id) : null;
+  const text =
+    ended.state === 'reassigned'
+      ? t(other ? 'ended.reassigned_to' : 'ended.reassigned', { time: hhmm(ended.ended_at), unit: other?.call_sign ?? '' })
+      : t('ended.cancelled', { time: hhmm(ended.ended_at) });
+  const stranded = !hasNext && (status === 'en_route' || status === 'on_scene');
+  return (
+    <div class="banner banner--warn ended" role="alert" data-testid="ended-notice" data-state={ended.state}>
+      <p>{text}</p>
+      {ended.end_reason && (
+        <p data-testid="ended-reason">
+          {t('ended.reason')}: {ended.end_reason}
+        </p>
+      )}
+      {stranded && <p>{t('ended.next_status', { status: t(`status.${status}`) })}</p>}
+      <div class="ended__actions">
+        {stranded &&
+          (['available', 'busy']).map((s) => (
+            <button
+              key={s}
+              type="button"
+              class="status-button"
+              data-status={s}
+              data-testid={`ended-${s}`}
+              onClick={() => {
+                setStatus(s);
+                dismissEnded(ended.id);
+              }}
+            >
+              {t(`status.${s}`)}
+            </button>
+          ))}
+        <button type="button" class="button" data-testid="ended-ok" onClick={() => dismissEnded(ended.id)}>
+          {t('ended.ok')}
+        </button>
+      </div>
+    </div>
   );
 }
