@@ -15,7 +15,7 @@ import msgspec
 
 from . import machines as sm
 from . import stations
-from .merge import FieldMerge, Writer, earliest, merge_fields, status_is_newer
+from .merge import FieldConflict, FieldMerge, Writer, earliest, merge_fields, saw_write, status_is_newer
 from .mutations import (
     INCIDENT_FIELDS,
     OFFICER_INCIDENT_FIELDS,
@@ -781,6 +781,33 @@ async def alert_acknowledge(ctx: Ctx, a: AlertAck) -> Outcome:
 # =========================================================================== conflicts
 
 
+async def _edited_since_conflict(ctx: Ctx, c: Row, row: Row, meta: dict[str, Any], value: Any,
+                                 resolution: str, t: int) -> Outcome | None:
+    """Was the field written after the conflict (by neither side of it) without the resolver
+    having seen that write? Then the resolution must not silently replace it: the later edit
+    stays in force, the resolution's value is kept in a new conflict against it, and the old
+    conflict is closed with the decision recorded. None when the resolution may be written."""
+    fmeta = meta.get(c["field"]) or {}
+    sides = {h for h in (c["server_hlc"], c["client_hlc"]) if h}
+    if not fmeta or fmeta.get("hlc") in sides or fmeta.get("resolved") == c["id"]:
+        return None
+    w = Writer(ctx.hlc, ctx.principal.user_id, t, ctx.m.client_id, ctx.m.seq, ctx.m.base_version)
+    if saw_write(fmeta, w):
+        return None  # the resolver decided knowing the later edit
+    fm = FieldMerge(meta=dict(meta))
+    fm.conflicts.append(FieldConflict(c["field"], row[c["field"]], dict(fmeta), value, "server"))
+    ids = await _record_conflicts(ctx, c["entity"], row["id"], c["org_unit_id"], fm, t)
+    await ctx.tx.execute(
+        "UPDATE conflicts SET state = 'resolved', resolution = $2, resolved_value = $3, resolved_by = $4,"
+        " resolved_at = $5 WHERE id = $1", c["id"], resolution, dumps(value), ctx.principal.user_id, t)
+    ctx.touch("conflict", c["id"], scope_path=await ctx.org_path(c["org_unit_id"]), audience=[])
+    return Outcome("conflict", "edited_since_conflict",
+                   f"{await ctx.user_name(fmeta.get('by'))} changed {c['field']} after this conflict; "
+                   "that edit stays, and your choice is kept in a new conflict against it.",
+                   {"field": c["field"], "edited_by": fmeta.get("by"), "edited_at": fmeta.get("at"),
+                    "conflicts": [{"id": i, "field": c["field"], "current": "server"} for i in ids]})
+
+
 @mutation("conflict.resolve", ConflictResolve, roles=DESK, scope="org",
           merge="a human decision: the chosen value is written with a fresh server HLC; decision recorded")
 async def conflict_resolve(ctx: Ctx, a: ConflictResolve) -> Outcome:
@@ -816,6 +843,9 @@ async def conflict_resolve(ctx: Ctx, a: ConflictResolve) -> Outcome:
     stamp_hlc = ctx.server_hlc()
     t, _ = ctx.event_time()
     meta = json.loads(row["field_meta"] or "{}")
+    superseded = await _edited_since_conflict(ctx, c, row, meta, value, a.resolution, t)
+    if superseded is not None:
+        return superseded
     version = int(row["version"]) + 1
     meta[c["field"]] = {"hlc": stamp_hlc, "by": ctx.principal.user_id, "at": t, "v": version,
                         "cid": ctx.m.client_id, "seq": ctx.m.seq, "resolved": c["id"]}
