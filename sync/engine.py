@@ -33,7 +33,7 @@ from . import handlers as _handlers  # noqa: F401  (registers the mutations)
 from .changes import CHANGE_COLUMNS, Change, append_groups, from_row, load_where
 from .clock import now_ms
 from .hlc import HLC, HlcError, physical_of
-from .merge import clock_offset
+from .merge import DeviceOrder, clock_offset, correct_time, estimate_offset
 from .mutations import PROTOCOL_VERSION, Invalid, Mutation, decode, decode_args
 from .principal import Principal
 from .registry import REGISTRY, Ctx, Outcome, Reject, dumps
@@ -218,7 +218,8 @@ def _as_stored(row: tuple[Any, ...]) -> MutationResult:
 
 
 async def _run(tx: Tx, principal: Principal, m: Mutation, server_now: int, offset: int | None,
-               hlc: str, org_paths: dict[str, str], batch: _Batch) -> tuple[Outcome, list[dict[str, Any]]]:
+               hlc: str, org_paths: dict[str, str], batch: _Batch, order: DeviceOrder
+               ) -> tuple[Outcome, list[dict[str, Any]], int | None]:
     spec = REGISTRY.get(m.name)
     if spec is None:
         raise Reject("unknown_mutation",
@@ -230,14 +231,18 @@ async def _run(tx: Tx, principal: Principal, m: Mutation, server_now: int, offse
         raise Reject("invalid", f"The app sent an invalid value for {args.field}: {args.message}",
                      {"field": args.field})
     ctx = Ctx(tx=tx, principal=principal, m=m, server_now=server_now, offset_ms=offset, hlc=hlc,
-              clock=_clock, org_paths=org_paths, locks=batch.locks, reads=batch.reads)
+              clock=_clock, org_paths=org_paths, locks=batch.locks, reads=batch.reads, order=order)
     outcome = await spec.fn(ctx, args)
-    return outcome, await ctx.entries()
+    return outcome, await ctx.entries(), ctx.own_event_at
 
 
 async def _apply_one(batch: _Batch, principal: Principal, m: Mutation, server_now: int,
-                     offset: int | None, org_paths: dict[str, str]) -> tuple[MutationResult, list[dict[str, Any]]]:
-    """Run one mutation's handler inside the batch; a rejection leaves nothing of it behind."""
+                     offset: int | None, org_paths: dict[str, str], order: DeviceOrder
+                     ) -> tuple[MutationResult, list[dict[str, Any]]]:
+    """Run one mutation's handler inside the batch; a rejection leaves nothing of it behind.
+
+    ``order`` learns the event time the mutation got (nothing if it was rejected).
+    """
     # The mutation's HLC drives LWW; a stamp from a clock far in the future
     # is replaced by a server stamp so it cannot win every later merge.
     hlc = m.hlc
@@ -251,8 +256,9 @@ async def _apply_one(batch: _Batch, principal: Principal, m: Mutation, server_no
             pass
     mtx = _MutationTx(batch)
     entries: list[dict[str, Any]] = []
+    own_at: int | None = None
     try:
-        outcome, entries = await _run(mtx, principal, m, server_now, offset, hlc, org_paths, batch)
+        outcome, entries, own_at = await _run(mtx, principal, m, server_now, offset, hlc, org_paths, batch, order)
         res = MutationResult(seq=m.seq, name=m.name, outcome=outcome.outcome,
                              reason_code=outcome.reason_code, reason=outcome.reason,
                              result=outcome.result)
@@ -273,12 +279,14 @@ async def _apply_one(batch: _Batch, principal: Principal, m: Mutation, server_no
                                     "and reported.")
     if res.outcome == "rejected":
         entries = []
+        own_at = None
         if mtx.wrote:
             if not batch.savepoints:
                 raise _NeedsSavepoints(m.seq)
             await batch.undo()
     if hlc_flag:
         res.result = {**(res.result or {}), **hlc_flag}
+    order.done(m.seq, own_at)
     return res, entries
 
 
@@ -286,22 +294,25 @@ def _priority(m: Mutation) -> int:
     return 0 if m.name == "alert.raise" else 1
 
 
-async def _apply_in_tx(db: Database, principal: Principal, server_now: int, offset: int | None, savepoints: bool,
+async def _apply_in_tx(db: Database, principal: Principal, server_now: int, sample: int | None, savepoints: bool,
                        invalid: list[tuple[int, Invalid, dict[str, Any]]],
                        todo: list[tuple[int, Mutation, int]],
                        results: list[MutationResult | None]) -> tuple[list[Change], int | None]:
     dev = principal.device_id
     async with db.transaction() as tx:
         # The device row is locked until commit: pushes of one device are serialised, so the
-        # outcomes read below are complete and no other push can store one of these seqs.
-        stored_offset = await tx.fetchval(
-            "INSERT INTO devices (id, first_user_id, created_at, last_seen_at, clock_offset_ms)"
-            " VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $3, $4)"
-            " ON CONFLICT (id) DO UPDATE SET last_seen_at = $3,"
-            " clock_offset_ms = COALESCE($4, devices.clock_offset_ms) RETURNING clock_offset_ms",
-            dev, principal.user_id, server_now, offset)
-        if offset is None:
-            offset = stored_offset
+        # outcomes read below are complete and no other push can store one of these seqs, and
+        # the clock estimate and event-time floor read here are still current when written back.
+        drow = await tx.fetchrow(
+            "INSERT INTO devices (id, first_user_id, created_at, last_seen_at, clock_offset_ms, clock_offset_at)"
+            " VALUES ($1, (SELECT id FROM users WHERE id = $2), $3, $3, $4, $5)"
+            " ON CONFLICT (id) DO UPDATE SET last_seen_at = $3"
+            " RETURNING clock_offset_ms, clock_offset_at, last_event_seq, last_event_at",
+            dev, principal.user_id, server_now, sample, server_now if sample is not None else None)
+        assert drow is not None
+        kept = (drow["clock_offset_ms"], drow["clock_offset_at"])
+        offset, offset_at = estimate_offset(sample, *kept, server_now)
+        floor_kept = (drow["last_event_seq"], drow["last_event_at"])
         seqs = [inv.seq for _, inv, _ in invalid] + [m.seq for _, m, _ in todo]
         stored: dict[int, Row] = {}
         last: int | None = None
@@ -332,13 +343,18 @@ async def _apply_in_tx(db: Database, principal: Principal, server_now: int, offs
                 new[inv.seq] = _outcome_row(dev, inv.seq, name[:64], v, "", 0, server_now, principal.user_id, res)
                 results[i] = res
         batch = _Batch(tx, savepoints)
+        # The mutations this batch will run, by their times before any floor: an alert, run
+        # ahead of lower seqs, is still kept after them.
+        to_run = {m.seq: m.device_at for _, m, _ in todo if m.seq not in stored}
+        order = DeviceOrder(*floor_kept, batch=[(seq, correct_time(at, offset, server_now)[0])
+                                                for seq, at in to_run.items()])
         org_paths: dict[str, str] = {}
         groups: list[tuple[list[dict[str, Any]], str, int]] = []
         for i, m, protocol in todo:
             results[i] = replay(m.seq)
             if results[i] is not None:
                 continue
-            res, entries = await _apply_one(batch, principal, m, server_now, offset, org_paths)
+            res, entries = await _apply_one(batch, principal, m, server_now, offset, org_paths, order)
             new[m.seq] = _outcome_row(dev, m.seq, m.name, protocol, m.hlc, m.device_at, server_now,
                                       principal.user_id, res)
             results[i] = res
@@ -353,6 +369,10 @@ async def _apply_in_tx(db: Database, principal: Principal, server_now: int, offs
                                      " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", list(new.values()))
             except IntegrityError as exc:
                 raise _ClaimRace(str(exc)) from exc
+        floor_new = order.last()
+        if (offset, offset_at) != kept or floor_new != floor_kept:
+            await tx.execute("UPDATE devices SET clock_offset_ms = $2, clock_offset_at = $3, last_event_seq = $4,"
+                             " last_event_at = $5 WHERE id = $1", dev, offset, offset_at, *floor_new)
         if not seqs:
             last = await _last_seq(tx, dev)
         elif new:
@@ -368,11 +388,14 @@ async def apply_batch(db: Database, principal: Principal, mutations: list[dict[s
     """Apply a device's pushed mutations; one outcome per mutation, in input order.
 
     Emergency alerts are applied first; everything else in seq order.
-    ``device_now`` is the device's clock when it sent the push: the device's
-    clock offset is estimated from it and stored in ``devices``.
+    ``device_now`` is the device's clock when it sent the push: one sample of
+    the device's clock offset (true offset plus the push's delay); the lowest
+    recent sample is kept in ``devices`` and used (``merge.estimate_offset``).
+    A device's mutations never get event times earlier than its lower seqs got
+    (``merge.DeviceOrder``; the floor is kept in ``devices`` too).
     """
     server_now = now_ms() if server_now is None else server_now
-    offset = clock_offset(server_now, device_now)
+    sample = clock_offset(server_now, device_now)
     results: list[MutationResult | None] = [None] * len(mutations)
     invalid: list[tuple[int, Invalid, dict[str, Any]]] = []
     todo: list[tuple[int, Mutation, int]] = []
@@ -402,7 +425,7 @@ async def apply_batch(db: Database, principal: Principal, mutations: list[dict[s
     for attempt in range(4):
         out = list(results)
         try:
-            changes, last = await _apply_in_tx(db, principal, server_now, offset, savepoints, invalid, todo, out)
+            changes, last = await _apply_in_tx(db, principal, server_now, sample, savepoints, invalid, todo, out)
             break
         except _NeedsSavepoints:
             if savepoints:

@@ -22,7 +22,7 @@ from uuid6 import uuid7
 from . import changes as ch
 from .hlc import HLC, HlcError
 from .machines import VISIBLE_ASSIGNMENT
-from .merge import correct_time
+from .merge import DeviceOrder, correct_time
 from .mutations import Args, Mutation
 from .principal import DESK_ROLES, ROLES, Principal
 from .store import Row, Tx
@@ -115,6 +115,10 @@ class Ctx:
     # who works on which incident, remembered across a batch's mutations; the engine
     # forgets it whenever a statement writes to assignments (or a savepoint is undone)
     reads: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    # the event times the device's other mutations got (see merge.DeviceOrder); None: no floor
+    order: DeviceOrder | None = None
+    # the event time this mutation got for itself (event_time() without device_at)
+    own_event_at: int | None = None
     _touched: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     _watch: dict[tuple[str, str], bool] = field(default_factory=dict)
 
@@ -215,8 +219,21 @@ class Ctx:
 
     def event_time(self, device_at: int | None = None, *, not_before: int | None = None
                    ) -> tuple[int, dict[str, Any]]:
-        return correct_time(self.m.device_at if device_at is None else device_at, self.offset_ms,
-                            self.server_now, not_before=not_before)
+        """Event time (and flags) of a device time: offset-corrected and clamped.
+
+        Without ``device_at`` it is the mutation's own time (``m.device_at``): it
+        is kept at or after the times the device's lower seqs got (the floor of
+        ``order``; flagged ``clamped: "device_order"``) and remembered as this
+        mutation's, for the device's later ones. A time the mutation carries in
+        its args (a ping's, a call's) is corrected the same way but not ordered.
+        """
+        if device_at is not None:
+            return correct_time(device_at, self.offset_ms, self.server_now, not_before=not_before)
+        floor = self.order.floor(self.m.seq) if self.order is not None else None
+        at, flags = correct_time(self.m.device_at, self.offset_ms, self.server_now, not_before=not_before,
+                                 floor=floor)
+        self.own_event_at = at if self.own_event_at is None else max(self.own_event_at, at)
+        return at, flags
 
     def server_hlc(self) -> str:
         """A fresh server stamp, ahead of everything this server has seen."""

@@ -232,6 +232,15 @@ async def test_current_status_is_latest_by_event_time_in_any_arrival_order(
     # Statuses from three devices for one unit, all pairwise-legal, arriving in
     # any order: the history keeps every one and the current status is the
     # latest by (event time, HLC) whatever the order.
+    # Each device stamps its events in the order it makes them (its clock runs
+    # forward); a device clock set back between two events is tested in
+    # test_device_order.py, where the device's own order wins over its clock.
+    ahead: dict[str, list[int]] = {}
+    for who, _, m in events:
+        ahead.setdefault(who, []).append(m)
+    for minutes in ahead.values():
+        minutes.sort()
+    events = [(who, st_, ahead[who].pop(0)) for who, st_, _ in events]
     w = await make_world(db)
     u = w.units["pa11"]
     muts = [(who, w.device(who).mut("unit.set_status", {"unit_id": u, "status": st_}, at=T0 + m * MIN,
