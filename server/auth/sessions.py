@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from server.clock import now_ms
 from server.settings import Settings
 from sync.principal import Principal
 from sync.store import Database, Tx
+
+log = logging.getLogger("patrol.auth")
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 # Verified against when the username is unknown, so timing does not reveal which usernames exist.
@@ -100,15 +103,43 @@ async def principal_for(tx: Tx, user: dict, device_id: str, now: int) -> Princip
                      device_id=device_id, display_name=user["full_name"])
 
 
-async def _failures_since_success(tx: Tx, username: str, since: int) -> tuple[int, int | None]:
+# Failures from every source together before a username is throttled for unknown devices
+# too (many addresses guessing at one account), as a multiple of PATROL_LOGIN_MAX_FAILURES.
+USERNAME_WIDE_FACTOR = 10
+
+
+async def _failures(tx: Tx, username: str, since: int, where: str = "", *args: object) -> tuple[int, int | None]:
+    """Failed sign-ins for ``username`` after ``since`` and after the last success of the same
+    source (``where``: an extra condition on the attempts, e.g. the address or the device)."""
     row = await tx.fetchrow(
         "SELECT COUNT(*) AS n, MIN(at) AS first FROM login_attempts"
-        " WHERE username = $1 AND ok = 0 AND at > $2"
-        " AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND ok = 1), 0)",
-        username, since,
+        f" WHERE username = $1 AND ok = 0 AND at > $2{where}"
+        f" AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND ok = 1{where}), 0)",
+        username, since, *args,
     )
     assert row is not None
     return int(row["n"]), row["first"]
+
+
+async def throttle_state(tx: Tx, settings: Settings, *, username: str, ip: str | None, device_id: str,
+                         known_device: bool, now: int) -> tuple[int, int | None]:
+    """(failures that count against this attempt, the first of them), by source.
+
+    * a known device (its secret proven, this user signed in on it before) counts only its
+      own failures: a stranger's guesses never lock out the dispatcher's own console;
+    * anything else counts the failures from its address, and is also throttled when the
+      username collected USERNAME_WIDE_FACTOR times the limit from all sources.
+    """
+    since = now - settings.login_lockout_s * 1000
+    if known_device:
+        return await _failures(tx, username, since, " AND device_id = $3", device_id)
+    n, first = await _failures(tx, username, since, " AND COALESCE(ip, '') = COALESCE($3, '')", ip)
+    if n >= settings.login_max_failures:
+        return n, first
+    wide, wide_first = await _failures(tx, username, since)
+    if wide >= settings.login_max_failures * USERNAME_WIDE_FACTOR:
+        return wide, wide_first
+    return n, first
 
 
 async def login(db: Database, settings: Settings, *, username: str, password: str, device_id: str,
@@ -120,19 +151,27 @@ async def login(db: Database, settings: Settings, *, username: str, password: st
     now = now_ms()
     window_ms = settings.login_lockout_s * 1000
     async with db.read() as tx:
-        failures, first = await _failures_since_success(tx, username, now - window_ms)
         user = await tx.fetchrow("SELECT * FROM users WHERE username = $1", username)
         device = await tx.fetchrow("SELECT revoked_at, secret_hash, first_user_id FROM devices WHERE id = $1",
                                    device_id)
+        known = (user is not None and device is not None
+                 and device_may_sign_in(device, user["id"], device_secret) == "proven"
+                 and bool(await tx.fetchval("SELECT 1 FROM sessions WHERE user_id = $1 AND device_id = $2 LIMIT 1",
+                                            user["id"], device_id)))
+        failures, first = await throttle_state(tx, settings, username=username, ip=ip, device_id=device_id,
+                                               known_device=known, now=now)
     if failures >= settings.login_max_failures:
         retry = max(1, ((first or now) + window_ms - now) // 1000)
+        log.warning("sign-in throttled for %r from %s (device %s): %d failures", username, ip, device_id, failures)
         raise AuthError(429, "too_many_attempts",
                         f"Too many failed sign-ins for this username. Try again in {retry} s.", retry)
     ok = await asyncio.to_thread(verify_password, user["password_hash"] if user else _DUMMY_HASH, password)
     ok = ok and user is not None and bool(user["active"])
     async with db.transaction() as tx:
-        await tx.execute("INSERT INTO login_attempts (username, ip, at, ok) VALUES ($1, $2, $3, $4)",
-                         username, ip, now, 1 if ok else 0)
+        await tx.execute("INSERT INTO login_attempts (username, ip, at, ok, device_id) VALUES ($1, $2, $3, $4, $5)",
+                         username, ip, now, 1 if ok else 0, device_id)
+    if not ok:
+        log.info("failed sign-in for %r from %s (device %s)", username, ip, device_id)
     if not ok or user is None:
         raise AuthError(401, "invalid_credentials", "Wrong username or password.")
     if device is not None and device["revoked_at"] is not None:
