@@ -75,7 +75,7 @@ def create_app(settings: Settings) -> Litestar:
             retention = RetentionJob(db, settings.location_retention_days)
             await retention.start()
             stack.push_async_callback(retention.stop)
-            notifier = PushNotifier(db, pusher, settings.public_url, instance_id)
+            notifier = PushNotifier(db, pusher, settings.effective_public_url, instance_id)
             await notifier.start()
             stack.push_async_callback(notifier.stop)
             app.state.update(db=db, hub=hub, pusher=pusher, vapid=keys, instance_id=instance_id,

@@ -35,7 +35,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Annotated[Literal["debug", "info", "warning", "error"], _doc("Log level")] = "info"
     pwa_dir: Annotated[str, _doc("Directory of the built front end (npm run build in pwa/)")] = ""
     public_url: Annotated[str, _doc(
-        "Public base URL, used in push notification links")] = "http://127.0.0.1:8000"
+        "Public base URL, used in push notification links (default: http://HOST:PORT from"
+        " PATROL_HOST and PATROL_PORT)")] = ""
     session_ttl_hours: Annotated[int, _doc(
         "How long a device's sign-in stays valid without use", ge=1, le=24 * 365)] = 24 * 30
     login_max_failures: Annotated[int, _doc(
@@ -70,6 +71,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_path / 'patrol.db'}"
+
+    @property
+    def effective_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        # Listening on every interface says nothing about the name people use: loopback then.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @property
     def effective_vapid_key_path(self) -> Path:

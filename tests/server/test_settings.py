@@ -44,3 +44,15 @@ def test_effective_settings_mask_the_database_password() -> None:
     printed = dict((var, value) for var, value, _ in settings_mod.effective(s))
     assert printed["PATROL_DATABASE_URL"] == "postgresql://patrol:***@db.internal:5432/patrol"
     assert "s3cret" not in " ".join(printed.values())
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "http://127.0.0.1:8000"),
+    ({"PATROL_PORT": "9010"}, "http://127.0.0.1:9010"),          # push links followed the port
+    ({"PATROL_HOST": "0.0.0.0", "PATROL_PORT": "80"}, "http://127.0.0.1:80"),
+    ({"PATROL_HOST": "10.1.2.3", "PATROL_PORT": "8443"}, "http://10.1.2.3:8443"),
+    ({"PATROL_PUBLIC_URL": "https://patrol.pu-sm.example/", "PATROL_PORT": "9010"},
+     "https://patrol.pu-sm.example"),
+])
+def test_the_public_url_follows_host_and_port_unless_set(env: dict[str, str], expected: str) -> None:
+    assert load(env).effective_public_url == expected
