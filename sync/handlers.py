@@ -256,11 +256,13 @@ async def _milestones(ctx: Ctx, unit: Row, asg: Row, inc: Row | None, status: st
 async def report_location(ctx: Ctx, a: ReportLocation) -> Outcome:
     unit = await ctx.unit(a.unit_id)
     await ctx.authorize_unit(unit)
+    # Each fix on the server's clock (the device's offset added), like status events: the raw
+    # device time is kept beside it.
     rows = [(unit["id"], ctx.principal.user_id, ctx.m.client_id, p.lat, p.lon, p.accuracy_m,
-             p.heading, p.speed_mps, p.at, ctx.server_now) for p in a.pings]
+             p.heading, p.speed_mps, p.at, ctx.event_time(p.at)[0], ctx.server_now) for p in a.pings]
     await ctx.tx.executemany(
         "INSERT INTO location_pings (unit_id, user_id, device_id, lat, lon, accuracy_m, heading,"
-        " speed_mps, device_at, server_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", rows)
+        " speed_mps, device_at, event_at, server_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", rows)
     newest = max(a.pings, key=lambda p: p.at)
     t, flags = ctx.event_time(newest.at)
     if unit["last_position_at"] is None or t > unit["last_position_at"]:

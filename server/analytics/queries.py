@@ -559,7 +559,7 @@ def _flagged(flags: str | None) -> bool:
 
 
 async def track(db: Database, unit_id: str, start_ms: int, end_ms: int) -> Track | None:
-    """A unit's positions (``location_pings`` by device time) and status
+    """A unit's positions (``location_pings`` by corrected event time) and status
     changes (``unit_status_events`` by event time, ties by HLC) in
     ``[start_ms, end_ms)``, both time-ordered, for replay with a time slider.
     ``initial_status`` is the status in force at ``start_ms``. ``None`` when
@@ -570,8 +570,8 @@ async def track(db: Database, unit_id: str, start_ms: int, end_ms: int) -> Track
         if unit is None:
             return None
         pings = await tx.fetch(
-            "SELECT device_at, lat, lon, accuracy_m, heading, speed_mps FROM location_pings"
-            " WHERE unit_id = $1 AND device_at >= $2 AND device_at < $3 ORDER BY device_at, id",
+            "SELECT event_at, lat, lon, accuracy_m, heading, speed_mps FROM location_pings"
+            " WHERE unit_id = $1 AND event_at >= $2 AND event_at < $3 ORDER BY event_at, id",
             unit_id, start_ms, end_ms,
         )
         events = await tx.fetch(
@@ -589,7 +589,7 @@ async def track(db: Database, unit_id: str, start_ms: int, end_ms: int) -> Track
     return Track(
         unit_id=unit["id"], call_sign=unit["call_sign"], start_ms=start_ms, end_ms=end_ms,
         initial_status=initial,
-        points=[TrackPoint(at_ms=int(p["device_at"]), lat=p["lat"], lon=p["lon"],
+        points=[TrackPoint(at_ms=int(p["event_at"]), lat=p["lat"], lon=p["lon"],
                            accuracy_m=p["accuracy_m"], heading=p["heading"],
                            speed_mps=p["speed_mps"]) for p in pings],
         statuses=[StatusChange(at_ms=int(e["event_at"]), status=e["status"],

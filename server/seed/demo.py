@@ -316,7 +316,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "notes": ("id", "incident_id", "author_id", "unit_id", "device_id", "body", "device_at", "event_at",
               "server_at", "hlc", "late", "flags"),
     "location_pings": ("unit_id", "user_id", "device_id", "lat", "lon", "accuracy_m", "heading",
-                       "speed_mps", "device_at", "server_at"),
+                       "speed_mps", "device_at", "event_at", "server_at"),
 }
 
 FOOT_TYPES = {"public_order", "noise", "theft", "suspicious_person", "assault"}
@@ -1120,7 +1120,7 @@ class _Builder:
                 if server_at <= self.now:
                     rows.append((u.id, u.lead_at(t), None, plat, plon, acc, round(heading, 1),
                                  round(moved_m / (PING_INTERVAL_MS / 1000), 1), device_at - u.offset_at(t),
-                                 server_at))
+                                 device_at, server_at))
                     last = (plat, plon, acc, device_at)
             t += PING_INTERVAL_MS
         return last

@@ -200,8 +200,8 @@ async def test_track(db: Database) -> None:
     await load(db)
     async with db.transaction() as tx:
         await tx.executemany(
-            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, server_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, event_at, server_at)"
+            " VALUES ($1, $2, $3, $4, $5, $5, $6)",
             [("u-ru1", 45.01, 19.82, 10.0, t(15, 7), t(15, 7)),
              ("u-ru1", 45.00, 19.80, None, t(15, 6, 45), t(15, 7)),   # synced late, earlier fix
              ("u-ru1", 45.02, 19.83, 8.0, t(15, 16), t(15, 16)),       # after the window

@@ -30,8 +30,8 @@ async def _fill(db: Database) -> dict[str, Any]:
         await add_user(tx, "officer-ru", "officer", "o-ru")
         # Positions stored now (kept) and one stored 40 days ago (the retention job removes it).
         await tx.executemany(
-            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, server_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, event_at, server_at)"
+            " VALUES ($1, $2, $3, $4, $5, $5, $6)",
             [("u-ru1", 45.01, 19.82, 10.0, t(15, 7), now),
              ("u-ru1", 45.00, 19.80, None, t(15, 6, 45), now),
              ("u-ru1", 45.05, 19.85, 9.0, t(15, 8), now - 40 * DAY),
@@ -50,8 +50,8 @@ async def _fill(db: Database) -> dict[str, Any]:
     expected["track_s1"] = await queries.track_for_shift(db, "s1")
     async with db.transaction() as tx:  # put the old ping back for the job to find
         await tx.execute(
-            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, server_at)"
-            " VALUES ('u-ru1', 45.05, 19.85, 9.0, $1, $2)", t(15, 8), now - 40 * DAY)
+            "INSERT INTO location_pings (unit_id, lat, lon, accuracy_m, device_at, event_at, server_at)"
+            " VALUES ('u-ru1', 45.05, 19.85, 9.0, $1, $1, $2)", t(15, 8), now - 40 * DAY)
     return expected
 
 
