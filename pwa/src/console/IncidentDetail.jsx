@@ -360,5 +360,6 @@ export function flagTexts(flags) {
   if (flags.offline) out.push(t('c.flag_offline', { n: Math.max(1, Math.round((flags.sync_delay_ms ?? 0) / 60_000)) }));
   if (flags.clamped === 'future') out.push(t('c.flag_clamped_future'));
   if (flags.clamped === 'before_call') out.push(t('c.flag_clamped_before_call'));
+  if (flags.clamped === 'device_order') out.push(t('c.flag_clamped_device_order'));
   return out;
 }
