@@ -29,10 +29,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="delete one confirmed note and drop one live frame on a console; succeed only "
                          "if the checks report both (default scenario: none)")
     ap.add_argument("--keep", action="store_true", help="keep every run's directory (server logs, SQLite file)")
+    ap.add_argument("--server-root", metavar="DIR",
+                    help="run the servers from another checkout (A/B against e.g. `git archive HEAD`)")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     ap.add_argument("-v", "--verbose", action="store_true", help="log the phases of each run to stderr")
     args = ap.parse_args(argv)
 
+    if args.server_root:
+        import os
+
+        os.environ["PATROL_CHAOS_SERVER_ROOT"] = args.server_root
     names = args.scenario or (["none"] if args.negative_control else ["all"])
     if "all" in names:
         names = FULL

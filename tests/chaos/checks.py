@@ -45,10 +45,12 @@ class Findings:
     lost: list[str] = field(default_factory=list)          # "device/seq kind: why"
     duplicated: list[str] = field(default_factory=list)
     reordered: list[str] = field(default_factory=list)
+    history: int = 0       # older_than_current outcomes of statuses that were not a phone's last (fine)
     unconfirmed: int = 0
     console_missed: dict[str, list[int]] = field(default_factory=dict)
     console_superseded: dict[str, int] = field(default_factory=dict)
     console_resume_snapshots: dict[str, int] = field(default_factory=dict)
+    console_live_pages: dict[str, int] = field(default_factory=dict)
     console_expected: dict[str, int] = field(default_factory=dict)
     unreached: list[str] = field(default_factory=list)     # "assignment <id> -> console"
     reached_checked: int = 0
@@ -108,12 +110,16 @@ async def check(db_url: str, devices: list[Device], consoles: list[Console], loa
             elif rec.kind in by_stamp and by_stamp[rec.kind][(effect["device_id"], effect["hlc"])] > 1:
                 f.duplicated.append(f"{key}: {by_stamp[rec.kind][(effect['device_id'], effect['hlc'])]} "
                                     f"{EFFECT_TABLE[rec.kind]} rows")
-            if rec.kind == "status" and (last_status is None or rec.seq > last_status.seq):
-                last_status = rec
+            if rec.kind == "status":
+                if row["reason_code"] == "older_than_current":
+                    f.history += 1
+                if last_status is None or rec.seq > last_status.seq:
+                    last_status = rec
         if last_status is not None and dev.account.unit_id:
             row = stored.get((last_status.device, last_status.seq))
             final = unit_status.get(dev.account.unit_id)
             if row is not None and row["reason_code"] == "older_than_current":
+                f.history -= 1
                 f.reordered.append(f"{dev.account.username}: last status (seq {last_status.seq}, "
                                    f"{last_status.status}) kept as history; unit is {final}")
             elif final != last_status.status:
@@ -145,6 +151,7 @@ async def check(db_url: str, devices: list[Device], consoles: list[Console], loa
         f.console_missed[con.name] = missed
         f.console_superseded[con.name] = superseded
         f.console_resume_snapshots[con.name] = con.snapshots_after_first
+        f.console_live_pages[con.name] = con.pages_while_live
 
     # -- assignments and alerts reach every console whose scope covers them --------------------------
     first_row: dict[tuple[str, str], tuple[int, str]] = {}

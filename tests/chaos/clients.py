@@ -421,6 +421,7 @@ class Console:
         self.entities: set[tuple[str, str]] = set()           # everything seen, also in snapshots
         self.copies = 0                                        # changes received more than once
         self.snapshots_after_first = 0
+        self.pages_while_live = 0        # `changes` pages the server sent unasked after going live (resync)
         self.cursor_regressions = 0
         self.live = asyncio.Event()
         self.stop = asyncio.Event()
@@ -443,6 +444,8 @@ class Console:
     def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
         if kind == "changes":
+            if self.live.is_set():
+                self.pages_while_live += 1
             if frame.get("snapshot"):
                 # A snapshot is state, not history: it covers no change seq (see checks.py).
                 if self.first_cursor is not None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from server.storage import connect
-from server.storage.migrate import migrate
 from tests.chaos.checks import Findings, check
 from tests.chaos.clients import Console, Desk, Device, Endpoints, Net, Phone, generate
 from tests.chaos.scenarios import SCENARIOS, Scenario
@@ -37,6 +36,7 @@ CONVERGE_TIMEOUT_S = 90.0
 class Options:
     scale: int = 1
     seconds: float = 20.0
+    units: int | None = None        # phones (one per unit); default 12 per unit of scale
     negative_control: bool = False
     seed: int = 1
     keep: bool = False
@@ -52,7 +52,7 @@ class Result:
     findings: Findings | None = None
     net: Net = field(default_factory=Net)
     converge_s: float | None = None          # fault end -> last outcome of an edit made before it
-    caught_up_s: float | None = None         # fault end -> every console has everything in its scope
+    caught_up_s: float | None = None         # load end -> every console has the last change in its scope
     never_confirmed_before_fault: int = 0
     server_errors: int = 0
     notes: list[str] = field(default_factory=list)
@@ -124,10 +124,10 @@ class Run:
         started = time.monotonic()
         try:
             await self.db.create()
+            ServerProcess("migrate", self.db.url, self.dir / "data-migrate").migrate()
             db = await connect(self.db.url)
             try:
-                await migrate(db)
-                self.world = await build_world(db, units=12 * self.scale,
+                self.world = await build_world(db, units=self.opts.units or 12 * self.scale,
                                                consoles_per_scope=1 if self.scale < 3 else 2,
                                                extra_consoles=self.scenario.extra_consoles)
             finally:
@@ -139,7 +139,12 @@ class Run:
                 for srv in self.servers:
                     srv.stop()
                 await self.scenario.cleanup(self)
-            res.server_errors = sum(len(s.error_lines()) for s in self.servers)
+            errors: Counter[str] = Counter()
+            for srv in self.servers:
+                errors.update(srv.error_summary())
+            res.server_errors = sum(errors.values())
+            if errors:
+                res.notes.append("server ERROR lines: " + "; ".join(f"{n}x {text}" for text, n in errors.most_common(3)))
             if self.opts.negative_control:
                 res.control = await self._inject()
             res.findings = await check(self.db.url, self.devices, self.consoles, self.load_started)
@@ -204,7 +209,7 @@ class Run:
             c.armed = True
         self.log("load started")
         senders = [asyncio.create_task(d.run()) for d in self.devices]
-        makers = [asyncio.create_task(generate(p, PHONE_RATE, stop)) for p in phones]
+        makers = [asyncio.create_task(generate(p, PHONE_RATE * self.scenario.load_factor, stop)) for p in phones]
         makers += [asyncio.create_task(generate(d, DESK_RATE, stop)) for d in desks]
         fault = asyncio.create_task(self.scenario.fault(self))
         try:
@@ -223,9 +228,8 @@ class Run:
                 d.stopping = True
                 d.wake.set()
             caught = await self._converge(senders, consoles)
-            end_ref = self.fault_ended if self.fault_ended is not None else load_ended
             if caught is not None:
-                res.caught_up_s = max(0.0, caught - end_ref)
+                res.caught_up_s = max(0.0, caught - load_ended)
         finally:
             stop.set()
             for t in [*makers, fault]:
@@ -374,9 +378,12 @@ def details(results: list[Result]) -> str:
             f = r.findings
             sup = sum(f.console_superseded.values())
             snaps = sum(f.console_resume_snapshots.values())
+            live_pages = sum(f.console_live_pages.values())
             bits.append(f"changes expected per console {'/'.join(map(str, f.console_expected.values()))}"
-                        f" (unit snapshots superseded: {sup}; resume snapshots: {snaps});"
-                        f" assignment/alert deliveries checked {f.reached_checked}")
+                        f" (unit snapshots superseded: {sup}; resume snapshots: {snaps};"
+                        f" catch-up pages sent while live: {live_pages});"
+                        f" assignment/alert deliveries checked {f.reached_checked};"
+                        f" earlier statuses kept as history (older_than_current) {f.history}")
         bits += r.notes
         out.append(f"{head}: " + "; ".join(bits))
         if r.control is not None:

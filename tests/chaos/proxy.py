@@ -98,16 +98,15 @@ class ChaosProxy(TcpProxy):
         done = asyncio.Event()
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, down: bool) -> None:
-            throttled = down and self.rate_bps is not None
-            size = self.chunk if throttled else 65536
+            # The rate is read on every chunk, so a scenario can lift the throttle (rate_bps = None).
             try:
-                while data := await src.read(size):
+                while data := await src.read(self.chunk if down and self.rate_bps else 65536):
                     dst.write(data)
                     await dst.drain()
                     if down:
                         self.bytes_down += len(data)
-                    if throttled:
-                        await asyncio.sleep(len(data) / float(self.rate_bps or 1))
+                        if self.rate_bps:
+                            await asyncio.sleep(len(data) / float(self.rate_bps))
             except (OSError, asyncio.IncompleteReadError):
                 pass
             finally:

@@ -24,6 +24,7 @@ class Scenario:
     databases: tuple[str, ...] = ("sqlite", "postgresql")
     extra_consoles: list[str] = []
     server_env: dict[str, str] = {}
+    load_factor = 1.0     # multiplies the phones' edit rate
 
     def phone_mode(self, i: int) -> str:
         return "normal"
@@ -52,14 +53,14 @@ class KillRestart(Scenario):
         run.fault_started = time.monotonic()
         srv.kill9()                       # every socket drops; phones keep editing offline
         run.log("kill -9 (1): phones queue edits offline")
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(2.0)
         srv.start()
         await srv.wait_healthy()          # every phone reconnects with its queue: the storm
         run.log("restarted: reconnect storm")
         await asyncio.sleep(0.4)
         srv.kill9()                       # ... and the server dies again in the middle of it
         run.log("kill -9 (2) during the storm")
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.0)
         srv.start()
         await srv.wait_healthy()
         run.fault_ended = time.monotonic()
@@ -126,23 +127,32 @@ class SlowConsole(Scenario):
     name = "slow_console"
     title = "one console behind a throttling proxy, normal consoles alongside"
     extra_consoles = ["c-org-ch"]   # the slow one: directorate scope, sees the most
+    load_factor = 5.0                # a busy evening: the slow link falls far behind
+    # Server-side send buffers as small as a slow link's (see shim/sitecustomize.py); on
+    # loopback the kernel would otherwise park megabytes of frames for the slow console.
+    server_env = {"PATROL_CHAOS_SNDBUF": "16384"}
 
     async def prepare(self, run: "Run") -> None:
         srv = run.add_server("a", run.db.url)
         srv.start()
         await srv.wait_healthy()
-        # Slower than the load's change stream to that console (about 10 KB/s at scale 1).
-        self.rate = 4000.0 * run.scale
-        self.proxy = ChaosProxy("127.0.0.1", srv.port, rate_bps=self.rate, buffer_bytes=4096,
-                                chunk=512).start()
+        # Far slower than the change stream to that console (about 20 KB/s at scale 1) for the
+        # whole load; the link recovers when the load ends, and the console must catch up.
+        self.rate = 1500.0
+        self.proxy = ChaosProxy("127.0.0.1", srv.port, rate_bps=None, buffer_bytes=4096, chunk=512).start()
         run.bases = {"phone": [srv.base], "desk": [srv.base], "console": [srv.base]}
         run.console_bases = {len(run.world.consoles) - 1: [self.proxy.base]}
 
     async def fault(self, run: "Run") -> None:
         run.fault_started = time.monotonic()
+        start = self.proxy.bytes_down
+        self.proxy.rate_bps = self.rate        # the consoles are live: the link turns bad
         await run.at(1.0)
-        run.fault_ended = time.monotonic()   # the load ends; the slow console must still catch up
-        run.notes.append(f"throttle {self.rate / 1000:.0f} KB/s, {self.proxy.bytes_down // 1000} KB passed")
+        passed = self.proxy.bytes_down - start
+        self.proxy.rate_bps = None            # the link recovers as the load ends
+        run.fault_ended = time.monotonic()
+        run.notes.append(f"throttled to {self.rate / 1000:.1f} KB/s during the load ({passed // 1000} KB "
+                         "passed), then unthrottled")
 
     async def cleanup(self, run: "Run") -> None:
         self.proxy.stop()

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from collections import Counter
 from typing import IO
 
 import httpx
@@ -26,8 +27,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PG_DSN = os.environ.get("PATROL_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def server_root() -> Path:
+    """The checkout the servers run from: this one, or PATROL_CHAOS_SERVER_ROOT (an A/B run
+    against another tree, e.g. `git archive HEAD` unpacked somewhere)."""
+    other = os.environ.get("PATROL_CHAOS_SERVER_ROOT")
+    return Path(other).resolve() if other else ROOT
+
+
 def patrol_command() -> list[str]:
     """The `patrol` console script of the interpreter running the harness (the venv's)."""
+    if server_root() != ROOT:
+        return [sys.executable, "-m", "server.cli"]
     exe = Path(sys.executable).parent / "patrol"
     if exe.exists():
         return [str(exe)]
@@ -126,18 +136,36 @@ class ServerProcess:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _env(self) -> dict[str, str]:
+        dist = self.data_dir / "dist"
+        env = {**os.environ, "PATROL_DATABASE_URL": self.database_url, "PATROL_PORT": str(self.port),
+               "PATROL_DATA_DIR": str(self.data_dir), "PATROL_PWA_DIR": str(dist),
+               "PATROL_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **self.env}
+        paths = [str(server_root())] if server_root() != ROOT else []
+        if env.get("PATROL_CHAOS_SNDBUF"):
+            paths.append(str(Path(__file__).parent / "shim"))  # sitecustomize: small send buffers
+        if paths:
+            env["PYTHONPATH"] = os.pathsep.join(paths + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        return env
+
+    def migrate(self) -> None:
+        """`patrol migrate` with this server's settings (the real CLI, from the server's tree)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        out = subprocess.run(patrol_command() + ["migrate"], env=self._env(), cwd=server_root(),
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError(f"patrol migrate failed: {out.stderr.strip() or out.stdout.strip()}")
+
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         dist = self.data_dir / "dist"
         dist.mkdir(exist_ok=True)
         (dist / "index.html").touch()  # no front end needed; keeps `serve` from warning
-        env = {**os.environ, "PATROL_DATABASE_URL": self.database_url, "PATROL_PORT": str(self.port),
-               "PATROL_DATA_DIR": str(self.data_dir), "PATROL_PWA_DIR": str(dist),
-               "PATROL_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1", **self.env}
+        env = self._env()
         self._log = open(self.log_path, "ab")
         self._log.write(f"--- start {self.starts + 1} at {time.strftime('%H:%M:%S')} ---\n".encode())
         self._log.flush()
-        self.proc = subprocess.Popen(patrol_command() + ["serve"], env=env, cwd=ROOT,
+        self.proc = subprocess.Popen(patrol_command() + ["serve"], env=env, cwd=server_root(),
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self.starts += 1
 
@@ -174,6 +202,17 @@ class ServerProcess:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def error_summary(self) -> Counter[str]:
+        """ERROR lines by logger and message, without times and device ids."""
+        out: Counter[str] = Counter()
+        for line in self.error_lines():
+            if line.startswith("Traceback"):
+                continue
+            parts = line.split(" - ")
+            text = " - ".join([parts[2], parts[-1]]) if len(parts) >= 5 else line
+            out[re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "<id>", text)[:120]] += 1
+        return out
 
     def error_lines(self) -> list[str]:
         """ERROR lines and tracebacks in the server's log (warnings are not counted)."""
