@@ -68,6 +68,15 @@ test-e2e-pg:
 	  echo "PostgreSQL not reachable at $(PG_DSN): browser tests on PostgreSQL skipped"; \
 	fi
 
+# Fault scenarios against real `patrol serve` processes (docs/reliability.md): kill -9 in a
+# reconnect storm, a PostgreSQL outage, reset/duplicated/reordered connections, a slow console,
+# two instances with one killed; each on SQLite and PostgreSQL where it applies, after the
+# negative control. Not part of `make test` (a short smoke run of it is, in tests/chaos).
+.PHONY: test-chaos
+test-chaos: install
+	PATROL_TEST_PG_DSN=$(PG_DSN) $(BIN)/python -m tests.chaos --negative-control --database sqlite --seconds 5
+	PATROL_TEST_PG_DSN=$(PG_DSN) $(BIN)/python -m tests.chaos --scale 2 --seconds 20
+
 # Benchmarks print figures (docs/perf.md says what was measured, with the same commands).
 bench: install
 	PYTHONPATH=. $(BIN)/python -m server.services.sync_bench
