@@ -3,6 +3,7 @@ import { t, dateTime } from './i18n.js';
 import { db, conflictList } from './store.js';
 import { conflictsOpen, openIncident } from './ui.js';
 import { send } from './outcome.js';
+import { inForce } from './conflict-view.js';
 
 /** Values arrive parsed (the change stream and GET /api/conflicts alike). @param {unknown} v */
 function show(v) {
@@ -40,13 +41,19 @@ export function ConflictsDialog() {
   );
 }
 
+/** @param {unknown} v */
+function asText(v) {
+  return v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 /** @param {{c: any}} props */
 function ConflictItem({ c }) {
-  const [merged, setMerged] = useState(() => {
-    const v = c.client_value;
-    return v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v);
-  });
   const inc = c.entity === 'incident' ? db.incident.get(c.entity_id) : null;
+  const entity = inc ?? (c.entity === 'field_report' ? db.field_report.get(c.entity_id) : null);
+  // Which side is in force comes from the stored state (the entity now, else the stamps),
+  // not from the side's place in the row: a later offline edit wins over an earlier online one.
+  const force = inForce(c, entity);
+  const [merged, setMerged] = useState(() => asText(force.current === 'server' ? c.server_value : force.current === 'client' ? c.client_value : force.value));
   const numeric = c.field === 'priority' || c.field === 'lat' || c.field === 'lon';
 
   /** @param {'server'|'client'|'merged'} resolution */
@@ -57,8 +64,28 @@ function ConflictItem({ c }) {
     send('conflict.resolve', args, null, t('c.conflict_resolved'));
   }
   const open = c.state === 'open';
+  /** @param {'server'|'client'} side @param {string | undefined} who */
+  const label = (side, who) => {
+    const name = who ?? '—';
+    if (!open) return name;
+    return force.current === side ? t('c.value_current', { who: name }) : t('c.value_not_current', { who: name });
+  };
+  /** @param {'server'|'client'} side */
+  const Side = (side) => (
+    <div class={`side${open && force.current === side ? ' side--current' : ''}`} data-side={side} data-current={open ? String(force.current === side) : undefined}>
+      <p class="side__who">
+        {label(side, side === 'server' ? c.server_by_name : c.client_by_name)} · {dateTime(side === 'server' ? c.server_at : c.client_at)}
+      </p>
+      <p class="side__value">{show(side === 'server' ? c.server_value : c.client_value)}</p>
+      {open && (
+        <button type="button" class="btn" onClick={() => resolve(side)} data-testid={`keep-${side}`}>
+          {t('c.keep_this')}
+        </button>
+      )}
+    </div>
+  );
   return (
-    <li class={`conflict conflict--${c.state}`} data-conflict-id={c.id} data-state={c.state}>
+    <li class={`conflict conflict--${c.state}`} data-conflict-id={c.id} data-state={c.state} data-current={open ? force.current : undefined}>
       <p class="conflict__what">
         {inc ? (
           <button
@@ -77,29 +104,14 @@ function ConflictItem({ c }) {
         · {t('c.field')}: <strong>{t(`field.${c.field}`)}</strong>
       </p>
       <div class="conflict__sides">
-        <div class="side" data-side="server">
-          <p class="side__who">
-            {t('c.value_kept', { who: c.server_by_name ?? '—' })} · {dateTime(c.server_at)}
-          </p>
-          <p class="side__value">{show(c.server_value)}</p>
-          {open && (
-            <button type="button" class="btn" onClick={() => resolve('server')} data-testid="keep-server">
-              {t('c.keep_this')}
-            </button>
-          )}
-        </div>
-        <div class="side" data-side="client">
-          <p class="side__who">
-            {t('c.value_other', { who: c.client_by_name ?? '—' })} · {dateTime(c.client_at)}
-          </p>
-          <p class="side__value">{show(c.client_value)}</p>
-          {open && (
-            <button type="button" class="btn" onClick={() => resolve('client')} data-testid="keep-client">
-              {t('c.keep_this')}
-            </button>
-          )}
-        </div>
+        {Side('server')}
+        {Side('client')}
       </div>
+      {open && force.current === 'neither' && (
+        <p class="conflict__now" data-testid="changed-since">
+          {t('c.value_changed_since', { value: show(force.value) })}
+        </p>
+      )}
       {open ? (
         <form
           class="inline-form"
