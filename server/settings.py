@@ -47,7 +47,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ws_max_frame_bytes: Annotated[int, _doc(
         "Largest accepted websocket frame, bytes (bigger frames close the socket with 1009)", ge=1024)] = 262_144
     ws_queue_size: Annotated[int, _doc(
-        "Per-connection outgoing event queue; positions are coalesced when it fills", ge=8)] = 256
+        "Per-connection outgoing frame queue; at least twice the hub's page of 500 changes."
+        " Positions are coalesced when it fills; a console that falls further behind catches up"
+        " from the change log", ge=8)] = 1024
     channels_backend: Annotated[Literal["auto", "memory", "postgres"], _doc(
         "Live fan-out between server instances: memory (one instance) or postgres (LISTEN/NOTIFY); auto picks by database")] = "auto"
     push_allow_local_endpoints: Annotated[bool, _doc(
@@ -129,6 +131,14 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         parse_database_url(settings.effective_database_url)
     except ValueError as exc:
         raise SettingsError(f"{PREFIX}DATABASE_URL={settings.database_url!r}: {exc}") from None
+    # One hub page is offered to a socket at once: a queue that cannot hold two would put
+    # even a fast, idle console into resync (catch-up from the log) on every busy moment.
+    from server.realtime import hub  # read at call time: the page size is the hub's
+
+    if settings.ws_queue_size < 2 * hub.TAIL_PAGE:
+        raise SettingsError(
+            f"{PREFIX}WS_QUEUE_SIZE={settings.ws_queue_size!r}: must be at least {2 * hub.TAIL_PAGE}"
+            f" (twice the {hub.TAIL_PAGE} changes the hub delivers at once)")
     return settings
 
 

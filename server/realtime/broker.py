@@ -63,6 +63,7 @@ class PgBroker:
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
         self._stopping = False
+        self._handling: set[asyncio.Task[None]] = set()
         self.connected = asyncio.Event()
 
     async def start(self, handler: Handler, on_reconnect: Callable[[], Awaitable[None]]) -> None:
@@ -92,7 +93,16 @@ class PgBroker:
             return
         if message.get("i") == self.instance_id or self._handler is None:
             return
-        asyncio.get_running_loop().create_task(self._handler(message))
+        # Held until done (the loop keeps only a weak reference to a task), and its
+        # outcome is always read: no "Task exception was never retrieved".
+        task = asyncio.get_running_loop().create_task(self._handler(message))
+        self._handling.add(task)
+        task.add_done_callback(self._handled)
+
+    def _handled(self, task: asyncio.Task[None]) -> None:
+        self._handling.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("a notification handler failed: %r", task.exception())
 
     async def _supervise(self) -> None:
         while not self._stopping:
@@ -110,7 +120,10 @@ class PgBroker:
                     continue
                 log.info("LISTEN connection restored; catching up from the change log")
                 if self._on_reconnect is not None:
-                    await self._on_reconnect()
+                    try:
+                        await self._on_reconnect()
+                    except Exception as exc:  # the supervisor must outlive it; the safety tick retries
+                        log.warning("catch-up after reconnecting failed: %s", exc)
                 break
 
     async def publish(self, message: dict[str, Any]) -> None:
@@ -126,6 +139,9 @@ class PgBroker:
         self._lost.set()
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
+        for task in list(self._handling):
+            task.cancel()
+        await asyncio.gather(*self._handling, return_exceptions=True)
         if self._listener is not None and not self._listener.is_closed():
             await self._listener.close()
         if self._pool is not None:

@@ -68,21 +68,6 @@ async def _writer(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
         await socket.send_data(frames.encode(frame), mode="text")
 
 
-async def _catch_up(conn: Connection, service: SyncService, cursor: int) -> None:
-    assert conn.principal is not None
-    while True:
-        conn.resync_needed = False
-        while True:
-            page = await service.pull(conn.principal, cursor, 500)
-            conn.reply({"type": "changes", **page})
-            cursor = page["cursor"]
-            if not page["more"]:
-                break
-        if not conn.resync_needed:
-            conn.go_live(cursor)
-            return
-
-
 async def _serve(socket: WebSocket[Any, Any, Any], conn: Connection, hub: Hub, db: Database,
                  settings: Settings, service: SyncService) -> None:
     conn.to(State.AUTHENTICATING)
@@ -108,7 +93,7 @@ async def _serve(socket: WebSocket[Any, Any, Any], conn: Connection, hub: Hub, d
     # read state over REST can tell how far behind its cursor is.
     conn.reply({"type": "hello", "protocol": frames.PROTOCOL, "server_now": now_ms(), "head": hub.watermark,
                 "me": msgspec.to_builtins(principal)})
-    await _catch_up(conn, service, first.cursor)
+    await conn.catch_up(service, first.cursor)
 
     while True:
         frame = await _receive(socket, settings.ws_max_frame_bytes)
@@ -116,7 +101,7 @@ async def _serve(socket: WebSocket[Any, Any, Any], conn: Connection, hub: Hub, d
             conn.reply({"type": "pong", "t": frame.t, "server_now": now_ms()})
         elif isinstance(frame, Pull):
             page = await service.pull(conn.principal, frame.cursor, frame.limit)
-            conn.reply({"type": "changes", "id": frame.id, **page})
+            conn.reply({"type": "changes", "id": frame.id, **page}, barrier=True)
         elif isinstance(frame, Push):
             if loop.time() - resolved_at > PRINCIPAL_TTL_S:
                 try:
@@ -140,23 +125,33 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
     conn = Connection(settings.ws_queue_size)
     hub.add(conn)  # before accept: nothing committed from now on can be missed
     writer: asyncio.Task[None] | None = None
+    others: list[asyncio.Task[Any]] = []
     try:
         await socket.accept()
         writer = asyncio.create_task(_writer(socket, conn))
         serve = asyncio.create_task(_serve(socket, conn, hub, state.db, settings, service))
+        # Catches up again whenever the connection falls behind (see connection.py).
+        keep_up = asyncio.create_task(conn.keep_up(service))
         overflow = asyncio.create_task(conn.overflowed.wait())
         revoked = asyncio.create_task(conn.revoked.wait())
-        done, _ = await asyncio.wait({serve, writer, overflow, revoked}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (serve, overflow, revoked):
+        others = [serve, keep_up, overflow, revoked]
+        done, _ = await asyncio.wait({writer, *others}, return_when=asyncio.FIRST_COMPLETED)
+        for task in others:
             if task not in done:
                 task.cancel()
-        if revoked in done:
+        # The events, not `done`: a task that ended because of one may finish first.
+        if conn.revoked.is_set():
             raise Closing(frames.CLOSE_REVOKED, "device revoked")
-        if overflow in done:
+        if conn.overflowed.is_set():
             raise Closing(frames.CLOSE_TOO_SLOW, "too slow: reconnect and resume from your cursor")
-        if serve in done:
-            serve.result()  # re-raise Closing / disconnects
+        for task in (serve, keep_up):
+            if task in done:
+                task.result()  # re-raise Closing / disconnects / failures
     except Closing as exc:
+        # Closed first: nothing is queued behind the frames already waiting
+        # (after a 4429, nothing newer than what did not fit).
+        if conn.state is not State.CLOSED:
+            conn.to(State.CLOSED)
         await _drain(conn, writer)
         with contextlib.suppress(Exception):
             await socket.close(code=exc.code, reason=exc.reason)
@@ -174,6 +169,9 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
         hub.remove(conn)
         if conn.state is not State.CLOSED:
             conn.to(State.CLOSED)
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         if writer is not None:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)

@@ -19,6 +19,9 @@ from sync.principal import Principal
 from sync.store import Database
 
 log = logging.getLogger("patrol.hub")
+# Changes read (and offered to every socket at once) per tail query. A healthy
+# socket's queue must hold a whole page, so settings require PATROL_WS_QUEUE_SIZE
+# to be at least twice this (see server.settings.load).
 TAIL_PAGE = 500
 
 
@@ -46,12 +49,13 @@ class Hub:
         self._tailing = False
         self._again = False
         self._tick: asyncio.Task[None] | None = None
+        self._failing = False  # the last tail failed: an outage already logged
         self.delivered = 0
 
     async def start(self) -> None:
         async with self.db.read() as tx:
             self.watermark = int(await tx.fetchval("SELECT COALESCE(MAX(seq), 0) FROM change_log"))
-        await self.broker.start(self._on_message, self.poke)
+        await self.broker.start(self._on_message, self._poke_or_log)
         self._tick = asyncio.create_task(self._safety_ticks(), name="hub-safety-tick")
 
     async def stop(self) -> None:
@@ -106,8 +110,13 @@ class Hub:
         return out
 
     async def committed(self) -> None:
-        """A local transaction appended changes: deliver here and wake the other instances."""
-        await self.poke()
+        """A local transaction appended changes: deliver here and wake the other instances.
+
+        The commit has happened whatever follows: a tail that fails here (the
+        database went away just after) is retried by the safety tick, and the
+        other instances are woken all the same (their own tick covers them too).
+        """
+        await self._poke_or_log()
         await self.broker.publish({"k": "c", "s": self.watermark})
 
     async def device_revoked(self, device_id: str) -> None:
@@ -120,11 +129,32 @@ class Hub:
                 await sub.close_revoked()
 
     async def _on_message(self, message: dict[str, Any]) -> None:
+        """A broker message. Never raises: `PgBroker` runs this as a task of its own (and
+        `MemoryBroker` inside the publishing request), so during a database outage every
+        message would leave a traceback. A failed tail is logged once per outage and
+        retried by the safety tick (a missed wake-up costs at most one tick, as a lost
+        notification does)."""
         kind = message.get("k")
-        if kind == "c":
+        try:
+            if kind == "c":
+                await self.poke()
+            elif kind == "r" and isinstance(message.get("d"), str):
+                await self._close_device(message["d"])
+        except Exception as exc:
+            self._tail_failed(exc)
+
+    async def _poke_or_log(self) -> None:
+        try:
             await self.poke()
-        elif kind == "r" and isinstance(message.get("d"), str):
-            await self._close_device(message["d"])
+        except Exception as exc:
+            self._tail_failed(exc)
+
+    def _tail_failed(self, exc: Exception) -> None:
+        if self._failing:
+            log.debug("change-log tail still failing: %s", exc)
+            return
+        self._failing = True
+        log.warning("change-log tail failed (retrying every %.0f s): %s", self.safety_tick_s, exc)
 
     async def _safety_ticks(self) -> None:
         # A lost notification (or a broker that was down) costs at most one tick of delay,
@@ -135,7 +165,7 @@ class Hub:
                 await self.poke()
                 await self.sweep_revoked()
             except Exception as exc:  # storage hiccup: try again next tick
-                log.warning("change-log tail failed: %s", exc)
+                self._tail_failed(exc)
 
     async def sweep_revoked(self) -> None:
         devices = sorted({s.device_id for s in self.subscribers if s.device_id})
@@ -165,6 +195,9 @@ class Hub:
                     rows = await tx.fetch(
                         "SELECT * FROM change_log WHERE seq > $1 ORDER BY seq LIMIT $2",
                         self.watermark, TAIL_PAGE)
+                if self._failing:
+                    self._failing = False
+                    log.info("change-log tail works again")
                 if rows:
                     changes = [from_row(r) for r in rows]
                     self.watermark = changes[-1].seq
