@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+import logging
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.api.deps import DbDep, PrincipalDep, require_role
 from server.api.errors import ApiError
 from server.services import shifts
 from server.services.shifts import CopyResult, NotFound, OfficerOut, ShiftError, ShiftIn, ShiftOut
+
+
+log = logging.getLogger("patrol.shifts")
+
+
+async def _crew_changed(request: Request[Any, Any, Any], user_ids: list[str]) -> None:
+    """Officers on the changed shift learn their unit live (phones signed in before it was planned)."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None or not user_ids:
+        return
+    try:
+        await hub.crew_changed(user_ids)
+    except Exception as exc:  # the shift is saved; the next connect (hello) carries the unit anyway
+        log.warning("could not tell the crew of a changed shift: %s", exc)
 
 
 class CopyWeekIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,31 +103,40 @@ class ShiftController(Controller):
             raise _not_found() from None
 
     @post("/", summary="Plan a shift", status_code=201)
-    async def create(self, db: DbDep, principal: PrincipalDep, data: JSONBody[ShiftIn]) -> ShiftOut:
-        require_role(principal, *shifts.PLANNERS)
-        try:
-            return await shifts.create_shift(db, principal, data)
-        except ShiftError as exc:
-            raise _invalid(exc) from None
-
-    @put("/{shift_id:str}", summary="Change a shift (unit, times, area, notes, crew)")
-    async def update(self, db: DbDep, principal: PrincipalDep, shift_id: FromPath[str],
+    async def create(self, request: Request[Any, Any, Any], db: DbDep, principal: PrincipalDep,
                      data: JSONBody[ShiftIn]) -> ShiftOut:
         require_role(principal, *shifts.PLANNERS)
         try:
-            return await shifts.update_shift(db, principal, shift_id, data)
+            out = await shifts.create_shift(db, principal, data)
+        except ShiftError as exc:
+            raise _invalid(exc) from None
+        await _crew_changed(request, [m.user_id for m in out.members])
+        return out
+
+    @put("/{shift_id:str}", summary="Change a shift (unit, times, area, notes, crew)")
+    async def update(self, request: Request[Any, Any, Any], db: DbDep, principal: PrincipalDep,
+                     shift_id: FromPath[str], data: JSONBody[ShiftIn]) -> ShiftOut:
+        require_role(principal, *shifts.PLANNERS)
+        try:
+            before = await shifts.get_shift(db, principal, shift_id)
+            out = await shifts.update_shift(db, principal, shift_id, data)
         except NotFound:
             raise _not_found() from None
         except ShiftError as exc:
             raise _invalid(exc) from None
+        await _crew_changed(request, [m.user_id for m in (*before.members, *out.members)])
+        return out
 
     @delete("/{shift_id:str}", summary="Delete a shift", status_code=204)
-    async def remove(self, db: DbDep, principal: PrincipalDep, shift_id: FromPath[str]) -> None:
+    async def remove(self, request: Request[Any, Any, Any], db: DbDep, principal: PrincipalDep,
+                     shift_id: FromPath[str]) -> None:
         require_role(principal, *shifts.PLANNERS)
         try:
+            before = await shifts.get_shift(db, principal, shift_id)
             await shifts.delete_shift(db, principal, shift_id)
         except NotFound:
             raise _not_found() from None
+        await _crew_changed(request, [m.user_id for m in before.members])
 
     @post("/copy-week", summary="Copy a week's shifts (with crews) to the next week", status_code=201)
     async def copy_week(self, db: DbDep, principal: PrincipalDep, data: JSONBody[CopyWeekIn]) -> CopyResult:

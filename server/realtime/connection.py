@@ -165,6 +165,11 @@ class Connection:
         self.lagging.set()
         log.info("slow consumer (device %s): catching up from the log after %d", self.device_id, self.sent_cursor)
 
+    def principal_changed(self, principal: Principal) -> None:
+        """The hub re-resolved who this socket is (a shift planned or ended): tell the app."""
+        self.principal = principal
+        self.reply({"type": "me", "me": msgspec.to_builtins(principal)})
+
     def reply(self, frame: dict[str, Any], *, barrier: bool = False) -> None:
         """Replies are never coalesced; one that does not fit closes the connection (4429)."""
         if self.state is State.CLOSED:

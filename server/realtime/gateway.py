@@ -105,9 +105,11 @@ async def _serve(socket: WebSocket[Any, Any, Any], conn: Connection, hub: Hub, d
         elif isinstance(frame, Push):
             if loop.time() - resolved_at > PRINCIPAL_TTL_S:
                 try:
-                    conn.principal, _session = await authenticate(db, token, settings)
+                    fresh, _session = await authenticate(db, token, settings)
                 except AuthError as exc:
                     raise _auth_close(exc) from None
+                if fresh != conn.principal:
+                    conn.principal_changed(fresh)
                 hub.route(conn)
                 resolved_at = loop.time()
             result = await service.push(conn.principal, frame.mutations, frame.device_now)

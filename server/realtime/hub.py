@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any, Protocol
 
+from server.clock import now_ms
 from server.realtime.broker import Broker
 from sync.changes import Change, from_row
 from sync.principal import Principal
@@ -31,6 +33,7 @@ class Subscriber(Protocol):
 
     def offer(self, changes: list[Change], cursor: int) -> None: ...
     async def close_revoked(self) -> None: ...
+    def principal_changed(self, principal: Principal) -> None: ...
 
 
 class Hub:
@@ -50,9 +53,11 @@ class Hub:
         self._again = False
         self._tick: asyncio.Task[None] | None = None
         self._failing = False  # the last tail failed: an outage already logged
+        self._boundaries_at: int | None = None  # shift boundaries checked up to (server ms)
         self.delivered = 0
 
     async def start(self) -> None:
+        self._boundaries_at = now_ms()
         async with self.db.read() as tx:
             self.watermark = int(await tx.fetchval("SELECT COALESCE(MAX(seq), 0) FROM change_log"))
         await self.broker.start(self._on_message, self._poke_or_log)
@@ -119,6 +124,60 @@ class Hub:
         await self._poke_or_log()
         await self.broker.publish({"k": "c", "s": self.watermark})
 
+    async def crew_changed(self, user_ids: Iterable[str]) -> None:
+        """Shifts of these users were planned, moved or ended: their sockets learn their unit
+        now (a `me` frame, re-routed), here and on the other instances."""
+        ids = sorted(set(user_ids))
+        await self.refresh_users(ids)
+        for start in range(0, len(ids), 100):  # NOTIFY payloads stay far below 8,000 bytes
+            await self.broker.publish({"k": "u", "u": ids[start:start + 100]})
+
+    async def refresh_users(self, user_ids: Iterable[str]) -> int:
+        """Re-resolve the principal of every local socket of these users; tell the ones whose
+        view changed (their unit above all). Returns how many changed."""
+        wanted = set(user_ids)
+        subs = [s for s in list(self.subscribers) if s.principal is not None and s.principal.user_id in wanted]
+        if not subs:
+            return 0
+        from server.auth.sessions import principal_for  # the one rule for "the unit of the shift now"
+
+        now = now_ms()
+        changed = 0
+        async with self.db.read() as tx:
+            users = {u: await tx.fetchrow("SELECT * FROM users WHERE id = $1", u)
+                     for u in {s.principal.user_id for s in subs if s.principal}}
+            for sub in subs:
+                old, user = sub.principal, users.get(sub.principal.user_id if sub.principal else "")
+                if old is None or user is None:
+                    continue
+                new = await principal_for(tx, user, old.device_id, now)
+                if new != old:
+                    sub.principal = new
+                    self.route(sub)
+                    sub.principal_changed(new)
+                    changed += 1
+        return changed
+
+    async def _shift_boundaries(self) -> None:
+        """Time passing changes units too: the users whose shift (with its sign-on slack)
+        began or ended since the last tick are re-resolved."""
+        now = now_ms()
+        since, self._boundaries_at = self._boundaries_at, now
+        if since is None or not any(s.principal is not None and s.principal.role == "officer"
+                                    for s in self.subscribers):
+            return
+        from server.auth.sessions import SHIFT_SLACK_MS
+
+        async with self.db.read() as tx:
+            rows = await tx.fetch(
+                "SELECT DISTINCT m.user_id FROM shift_members m JOIN shifts s ON s.id = m.shift_id"
+                " WHERE (s.starts_at - $3 > $1 AND s.starts_at - $3 <= $2)"
+                " OR (s.starts_at > $1 AND s.starts_at <= $2)"
+                " OR (s.ends_at > $1 AND s.ends_at <= $2)"
+                " OR (s.ends_at + $3 > $1 AND s.ends_at + $3 <= $2)", since, now, SHIFT_SLACK_MS)
+        if rows:
+            await self.refresh_users(r["user_id"] for r in rows)
+
     async def device_revoked(self, device_id: str) -> None:
         await self._close_device(device_id)
         await self.broker.publish({"k": "r", "d": device_id})
@@ -140,6 +199,8 @@ class Hub:
                 await self.poke()
             elif kind == "r" and isinstance(message.get("d"), str):
                 await self._close_device(message["d"])
+            elif kind == "u" and isinstance(message.get("u"), list):
+                await self.refresh_users(u for u in message["u"] if isinstance(u, str))
         except Exception as exc:
             self._tail_failed(exc)
 
@@ -164,6 +225,7 @@ class Hub:
             try:
                 await self.poke()
                 await self.sweep_revoked()
+                await self._shift_boundaries()
             except Exception as exc:  # storage hiccup: try again next tick
                 self._tail_failed(exc)
 

@@ -9,7 +9,7 @@
 import { signal } from '@preact/signals';
 import { getMeta, setMeta, wipeAll, closeDb } from './db.js';
 import { uuidv7 } from './ids.js';
-import { startSync, stopSync, resetView, flush } from './sync.js';
+import { startSync, stopSync, resetView, flush, resync } from './sync.js';
 import { pendingCount } from './sync-status.js';
 
 /**
@@ -133,6 +133,9 @@ async function begin(t, me) {
     onRevoked: () => {
       wipeDevice('revoked');
     },
+    onMe: (fresh) => {
+      adoptMe(/** @type {Partial<Session>} */ (fresh)).catch(() => {});
+    },
     onExpired: () => {
       // Keep the outbox: after signing in again it is sent as if nothing happened.
       token = null;
@@ -141,6 +144,24 @@ async function begin(t, me) {
       endReason.value = 'expired';
     },
   });
+}
+
+/**
+ * The server's current view of this session (its unit above all) replaces the stored one:
+ * an officer put on a shift after signing in gets the unit without signing in again.
+ * @param {Partial<Session>} fresh
+ */
+export async function adoptMe(fresh) {
+  const current = session.value;
+  if (!current || (fresh.user_id && fresh.user_id !== current.user_id)) return;
+  const next = { ...current, ...fresh, device_id: current.device_id };
+  const keys = /** @type {Array<keyof Session>} */ (['unit_id', 'role', 'scope_path', 'org_unit_id', 'display_name']);
+  if (keys.every((k) => next[k] === current[k])) return;
+  session.value = next;
+  const saved = await getMeta('session');
+  if (saved?.token) await setMeta('session', { ...saved, me: next });
+  // Another unit means another scope: what it had before our cursor must come too.
+  if (next.unit_id !== current.unit_id) resync();
 }
 
 /** Hooks the apps add to run on wipe (push unsubscribe, position watch …). */

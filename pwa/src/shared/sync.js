@@ -80,7 +80,7 @@ let outbox = [];
 let cursor = 0;
 /** @type {ReturnType<typeof createConnection> | null} */
 let conn = null;
-/** @type {{token: string, onRevoked: () => void, onExpired: () => void, fetch: typeof fetch, persist: boolean} | null} */
+/** @type {{token: string, onRevoked: () => void, onExpired: () => void, onMe: (me: Record<string, unknown>) => void, fetch: typeof fetch, persist: boolean} | null} */
 let ctx = null;
 /** @type {ReturnType<typeof createClock> | null} */
 let clock = null;
@@ -323,6 +323,9 @@ async function onFrame(frame) {
   switch (frame.type) {
     case 'hello':
       if (typeof frame.head === 'number') serverHead.value = frame.head;
+      // Who the server says we are now: the unit of the shift a commander planned after
+      // sign-in arrives here, on every connect, without signing in again.
+      if (frame.me && typeof frame.me === 'object') ctx?.onMe(frame.me);
       conn?.authenticated();
       // A first round trip at once, so "how long ago" is on the server's clock from the start.
       resetSamples();
@@ -342,6 +345,10 @@ async function onFrame(frame) {
       return;
     case 'change':
       applyChanges([frame.change], frame.cursor ?? cursor);
+      return;
+    case 'me':
+      // The crew changed while connected (a shift planned, moved or ended).
+      if (frame.me && typeof frame.me === 'object') ctx?.onMe(frame.me);
       return;
     case 'results':
       inFlight = false;
@@ -475,15 +482,17 @@ export async function httpSync() {
  * @param {string} options.deviceId the device id sent at sign-in (also the mutation client_id and HLC node)
  * @param {() => void} [options.onRevoked] the server revoked this device: the caller wipes and signs out
  * @param {() => void} [options.onExpired] the session is no longer valid: ask to sign in again (outbox kept)
+ * @param {(me: Record<string, unknown>) => void} [options.onMe] the server's view of who we are (role, unit of
+ *   the shift now), on every connect and whenever it changes
  * @param {string} [options.url] websocket URL (default: same origin /ws)
  * @param {typeof fetch} [options.fetch]
  * @param {boolean} [options.persist] keep the replica in IndexedDB (default true). A desk with a
  *   large scope can pass false: it starts from a snapshot each time; the outbox is always stored.
  */
-export async function startSync({ token, deviceId, onRevoked = () => {}, onExpired = () => {}, url, fetch: f = globalThis.fetch.bind(globalThis), persist = true }) {
+export async function startSync({ token, deviceId, onRevoked = () => {}, onExpired = () => {}, onMe = () => {}, url, fetch: f = globalThis.fetch.bind(globalThis), persist = true }) {
   stopSync();
   syncEnded.value = null;
-  ctx = { token, onRevoked, onExpired, fetch: f, persist };
+  ctx = { token, onRevoked, onExpired, onMe, fetch: f, persist };
   clock = createClock(deviceId);
   const lastHlc = await getMeta('last_hlc');
   observeHlc(lastHlc); // never stamp behind what we stamped before a reload
@@ -526,6 +535,16 @@ export async function startSync({ token, deviceId, onRevoked = () => {}, onExpir
   fallbackTimer = setInterval(() => {
     if (conn && conn.state !== 'live' && navigator.onLine !== false && pendingCount.value > 0) httpSync();
   }, HTTP_FALLBACK_MS);
+}
+
+/**
+ * Pull the whole scope again (a snapshot replaces the replica). Used when what this device
+ * may see changed under it (an officer's unit changed): changes of the new unit from before
+ * our cursor would otherwise never arrive. Over the socket when live; else at the next connect.
+ */
+export function resync() {
+  cursor = 0;
+  if (conn?.state === 'live') conn.send({ type: 'pull', cursor: 0, id: 'resync' });
 }
 
 /** Close the link and forget the in-memory state (IndexedDB is left as is). */
