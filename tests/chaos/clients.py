@@ -69,6 +69,8 @@ class Net:
     closes: Counter[int] = field(default_factory=Counter)       # websocket close codes received
     errors: Counter[str] = field(default_factory=Counter)       # refused, reset, timeout, ...
     connects: int = 0
+    replays: int = 0               # answers marked replay (a seq the server already had)
+    out_of_order: int = 0          # pushes sent with a lower seq than one already sent
 
     def merge(self, other: "Net") -> None:
         self.http_5xx.update(other.http_5xx)
@@ -76,6 +78,8 @@ class Net:
         self.closes.update(other.closes)
         self.errors.update(other.errors)
         self.connects += other.connects
+        self.replays += other.replays
+        self.out_of_order += other.out_of_order
 
 
 @dataclass
@@ -154,6 +158,8 @@ class Device:
             if rec is None:
                 continue
             rec.seen.add((r["outcome"], r.get("reason_code")))
+            if r.get("replay"):
+                self.net.replays += 1
             if rec.outcome is None:
                 rec.outcome, rec.reason_code, rec.outcome_at = r["outcome"], r.get("reason_code"), now
             self.outbox.pop(seq, None)
@@ -163,8 +169,21 @@ class Device:
         if self.mode == "shuffle" and len(queued) > 1:
             singles = [[m] for m in queued]
             self.rng.shuffle(singles)
+            top = 0
+            for one in singles:
+                if one[0]["seq"] < top:
+                    self.net.out_of_order += 1
+                top = max(top, one[0]["seq"])
             return singles
         return [queued] if queued else []
+
+    def _holding(self) -> bool:
+        """``shuffle`` phones gather a few edits before sending (a patchy signal), so there is
+        something to send out of order."""
+        if self.mode != "shuffle" or self.stopping or not self.outbox:
+            return False
+        oldest = self.sent[min(self.outbox)].made_at
+        return len(self.outbox) < 4 and time.monotonic() - oldest < 3.0
 
     # -- sending ----------------------------------------------------------------
     async def run(self) -> None:
@@ -172,7 +191,7 @@ class Device:
         attempt = 0
         try:
             while not (self.stopping and not self.outbox):
-                if not self.outbox:
+                if not self.outbox or self._holding():
                     self.wake.clear()
                     try:
                         await asyncio.wait_for(self.wake.wait(), 0.5)
@@ -272,7 +291,7 @@ class Device:
             await ws.send(json.dumps({"type": "auth", "token": self.account.token, "cursor": self.cursor}))
             await _either(live.wait(), read, RESULT_TIMEOUT_S)
             while not (self.stopping and not self.outbox):
-                if not self.outbox:
+                if not self.outbox or self._holding():
                     self.wake.clear()
                     await _either(self.wake.wait(), read, 0.5, quiet=True)
                     continue

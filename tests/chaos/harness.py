@@ -372,6 +372,8 @@ def details(results: list[Result]) -> str:
             bits.append("closes " + " ".join(f"{k}:{v}" for k, v in sorted(r.net.closes.items())))
         if r.net.errors:
             bits.append("client errors " + " ".join(f"{k}:{v}" for k, v in r.net.errors.most_common(6)))
+        if r.net.replays or r.net.out_of_order:
+            bits.append(f"replayed answers {r.net.replays}, pushes sent out of seq order {r.net.out_of_order}")
         if r.net.http_other:
             bits.append("other HTTP " + " ".join(f"{k}:{v}" for k, v in sorted(r.net.http_other.items())))
         if r.findings is not None:
