@@ -24,6 +24,7 @@ from server.api.incidents import IncidentController
 from server.api.push import PushController
 from server.api.shifts import ShiftController
 from server.api.deps import provide_db, provide_principal, provide_session, provide_settings
+from server.api.edge import refuse_hostile_input
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.health import health
 from server.api.sync import SyncController
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
         lifespan=[lifespan],
         state=State({"settings": settings}),
         before_send=[security_headers_hook(settings.tile_url)],
+        before_request=refuse_hostile_input,  # NUL and 64-bit overflows: a 4xx naming the field
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_request_bytes,
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import codecs
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 import msgspec
@@ -27,6 +27,7 @@ from server.analytics import queries
 from server.analytics.models import DemandCoverageReport, ResponseReport, Track, UnitTimeline
 from server.analytics.stats import GROUP_BYS, local
 from server.api.deps import DbDep, PrincipalDep, SettingsDep, require_role
+from server.api.edge import epoch_ms, parse_day
 from server.api.errors import ApiError
 from server.clock import now_ms
 from server.services.shifts import day_start_ms, day_window
@@ -82,11 +83,15 @@ def _bad(message: str, field: str) -> ApiError:
 
 def _time(value: str, field: str, *, end: bool) -> int:
     v = value.strip()
-    if v.lstrip("-").isdigit():
-        return int(v)
+    if v.isascii() and v.lstrip("-").isdigit():
+        if len(v) > 20:  # beyond 64 bits: no time, and not worth converting
+            return epoch_ms(-1, field)
+        return epoch_ms(int(v), field)
     try:
-        d = date.fromisoformat(v)
-    except ValueError:
+        d = parse_day(v, field)
+    except ApiError as exc:
+        if exc.code != "invalid":
+            raise
         raise _bad(f"'{field}' must be epoch milliseconds or a date like 2025-01-31.", field) from None
     return day_start_ms(d + timedelta(days=1)) if end else day_start_ms(d)
 
@@ -94,12 +99,13 @@ def _time(value: str, field: str, *, end: bool) -> int:
 def period(start: str | None, end: str | None, *, default_days: int = 28,
            max_days: int = MAX_REPORT_DAYS) -> tuple[int, int]:
     """``[from, to)`` in ms; by default the last ``default_days`` whole local days up to today."""
+    given_lo = _time(start, "from", end=False) if start is not None else None
     if end is None:
         today = local(now_ms()).date()
         hi = day_start_ms(today + timedelta(days=1))
     else:
         hi = _time(end, "to", end=True)
-    lo = _time(start, "from", end=False) if start is not None else hi - default_days * DAY_MS
+    lo = given_lo if given_lo is not None else hi - default_days * DAY_MS
     if hi <= lo:
         raise _bad("'to' must be after 'from'.", "to")
     if hi - lo > max_days * DAY_MS:
@@ -150,7 +156,7 @@ def _priorities(value: str | None) -> list[int] | None:
         part = part.strip()
         if not part:
             continue
-        if not part.isdigit() or not 1 <= int(part) <= 4:
+        if not (part.isascii() and part.isdigit()) or not 1 <= int(part) <= 4:
             raise _bad("priorities is a comma-separated list of 1-4, e.g. 1,2.", "priorities")
         out.append(int(part))
     return sorted(set(out)) or None
@@ -210,10 +216,7 @@ class AnalyticsController(Controller):
     ) -> AvailabilityReport | Response[bytes]:
         require_role(principal, *READERS)
         if day:
-            try:
-                d = date.fromisoformat(day)
-            except ValueError:
-                raise _bad("day must be a date like 2025-01-31.", "day") from None
+            d = parse_day(day, "day")
         else:
             d = local(now_ms()).date()
         lo, hi = day_window(d)

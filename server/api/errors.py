@@ -1,8 +1,15 @@
-"""Every error leaves the server as JSON: ``{"code": ..., "message": ..., "field"?: ...}``."""
+"""Every error leaves the server as JSON: ``{"code": ..., "message": ..., "field"?: ...}``.
+
+``code`` is stable and language-neutral (the apps translate it); ``field`` names
+the offending input (``since``, ``members[0].user_id``); ``min``/``max`` carry
+the bounds of an ``out_of_range``. ``message`` is English, for integrators and
+logs. The OpenAPI document declares this shape (``server/api/openapi.py``).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -19,11 +26,13 @@ RETRY_AFTER_S = 2
 class ApiError(HTTPException):
     """An error a client can act on: an HTTP status, a stable code, a sentence."""
 
-    def __init__(self, status_code: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status_code: int, code: str, message: str, field: str | None = None, *,
+                 min: Any = None, max: Any = None) -> None:  # noqa: A002 (the wire names)
         super().__init__(status_code=status_code, detail=message)
         self.code = code
         self.message = message
         self.field = field
+        self.bounds = {k: v for k, v in (("min", min), ("max", max)) if v is not None}
 
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -31,29 +40,45 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
           415: "unsupported_media_type", 422: "invalid", 429: "too_many_requests"}
 
 
-def _body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+def _body(code: str, message: str, field: str | None = None, bounds: dict[str, Any] | None = None
+          ) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if field:
         body["field"] = field
+    if bounds:
+        body.update(bounds)
     return body
 
 
-def _validation_field(exc: ValidationException) -> tuple[str, str | None]:
+# msgspec's words for a bound: "Expected `int` <= 100", "Expected `float` >= 0.0"
+_BOUND = re.compile(r"^Expected `(?:int|float)` (>=|<=|>|<) (-?[0-9.e+]+)")
+
+
+def _validation_body(exc: ValidationException) -> tuple[int, dict[str, Any]]:
+    """Litestar's validation failure as (status, body): a malformed value is a 400, a
+    value out of its bounds a 422 ``out_of_range`` with the bound (as the handlers'
+    own range checks answer)."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     if extra and isinstance(extra[0], dict):
         first = extra[0]
         key = first.get("key") or first.get("source")
-        msg = first.get("message") or exc.detail
-        return f"{key}: {msg}" if key else str(msg), key
-    return str(exc.detail), None
+        msg = str(first.get("message") or exc.detail)
+        bound = _BOUND.match(msg)
+        if bound:
+            number = float(bound.group(2))
+            value: Any = int(number) if number.is_integer() else number
+            side = "min" if bound.group(1).startswith(">") else "max"
+            return 422, _body("out_of_range", f"{key}: {msg}" if key else msg, key, {side: value})
+        return exc.status_code, _body("invalid", f"{key}: {msg}" if key else msg, key)
+    return exc.status_code, _body("invalid", str(exc.detail))
 
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     if isinstance(exc, ApiError):
-        body = _body(exc.code, exc.message, exc.field)
+        body = _body(exc.code, exc.message, exc.field, exc.bounds)
     elif isinstance(exc, ValidationException):
-        message, field = _validation_field(exc)
-        body = _body("invalid", message, field)
+        status, body = _validation_body(exc)
+        return Response(body, status_code=status, media_type=MediaType.JSON)
     elif isinstance(exc, InternalServerException) and exc.detail == "client disconnected prematurely":
         # The client went away before its body arrived (a cut radio link): nobody reads
         # this answer, and it is not a server fault. 400, logged quietly.

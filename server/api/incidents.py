@@ -10,6 +10,7 @@ from litestar import Controller, Request, get
 from litestar.params import FromPath, QueryParameter
 
 from server.api.deps import DbDep, PrincipalDep, client_ip, require_role
+from server.api.edge import TIME
 from server.api.errors import ApiError
 from server.clock import now_ms
 from server.services import directory, incidents
@@ -31,12 +32,12 @@ class IncidentController(Controller):
     async def list_incidents(
         self, db: DbDep, principal: PrincipalDep,
         open_only: Annotated[bool, QueryParameter(name="open")] = False,
-        since: Annotated[int | None, QueryParameter(description="call received at or after (ms)")] = None,
-        until: Annotated[int | None, QueryParameter(description="call received before (ms)")] = None,
+        since: Annotated[int | None, QueryParameter(description="call received at or after (ms)", **TIME)] = None,
+        until: Annotated[int | None, QueryParameter(description="call received before (ms)", **TIME)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
         closed_only: Annotated[bool, QueryParameter(name="closed", description="closed or cancelled only")] = False,
-        closed_since: Annotated[int | None, QueryParameter(description="closed at or after (ms)")] = None,
-        closed_until: Annotated[int | None, QueryParameter(description="closed before (ms)")] = None,
+        closed_since: Annotated[int | None, QueryParameter(description="closed at or after (ms)", **TIME)] = None,
+        closed_until: Annotated[int | None, QueryParameter(description="closed before (ms)", **TIME)] = None,
     ) -> list[dict[str, Any]]:
         return await incidents.list_incidents(db, principal, open_only=open_only, since=since, until=until,
                                               limit=limit, closed_only=closed_only, closed_since=closed_since,
@@ -45,8 +46,8 @@ class IncidentController(Controller):
     @get("/units/{unit_id:str}/status-events", summary="A unit's status history, newest first")
     async def status_events(
         self, db: DbDep, principal: PrincipalDep, unit_id: FromPath[str],
-        since: Annotated[int | None, QueryParameter(description="event time at or after (ms)")] = None,
-        until: Annotated[int | None, QueryParameter(description="event time before (ms)")] = None,
+        since: Annotated[int | None, QueryParameter(description="event time at or after (ms)", **TIME)] = None,
+        until: Annotated[int | None, QueryParameter(description="event time before (ms)", **TIME)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=2000)] = 500,
     ) -> list[StatusEvent]:
         now = now_ms()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 import logging
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from server.api.deps import DbDep, PrincipalDep, require_role
+from server.api.edge import TIME_SCHEMA, epoch_ms, parse_day
 from server.api.errors import ApiError
 from server.services import shifts
 from server.services.shifts import CopyResult, NotFound, OfficerOut, ShiftError, ShiftIn, ShiftOut
@@ -35,11 +35,11 @@ class CopyWeekIn(msgspec.Struct, forbid_unknown_fields=True):
     org_unit_id: str | None = None  # only this station (id or code); default the whole scope
 
 
-def parse_day(value: str, field: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{field} must be a date like 2025-01-31.", field) from None
+def _times(data: ShiftIn) -> ShiftIn:
+    """The shift's times are times (a 422 naming the field otherwise)."""
+    epoch_ms(data.starts_at, "starts_at")
+    epoch_ms(data.ends_at, "ends_at")
+    return data
 
 
 def _invalid(exc: ShiftError) -> ApiError:
@@ -63,8 +63,8 @@ class ShiftController(Controller):
         self, db: DbDep, principal: PrincipalDep,
         day: Annotated[str | None, QueryParameter(description="a local day, YYYY-MM-DD")] = None,
         week: Annotated[str | None, QueryParameter(description="any day of a week (Mon-Sun), YYYY-MM-DD")] = None,
-        start: Annotated[int | None, QueryParameter(name="from", description="from (epoch ms)")] = None,
-        end: Annotated[int | None, QueryParameter(name="to", description="to (epoch ms, exclusive)")] = None,
+        start: Annotated[int | None, QueryParameter(name="from", description="from (epoch ms)", schema_extra=TIME_SCHEMA)] = None,
+        end: Annotated[int | None, QueryParameter(name="to", description="to (epoch ms, exclusive)", schema_extra=TIME_SCHEMA)] = None,
         org_unit: Annotated[str | None, QueryParameter(description="station id or code")] = None,
     ) -> list[ShiftOut]:
         require_role(principal, *shifts.READERS)
@@ -73,6 +73,10 @@ class ShiftController(Controller):
         elif week:
             lo, hi = shifts.week_window(parse_day(week, "week"))
         elif start is not None and end is not None:
+            # Checked here, not by QueryParameter(ge=...): Litestar would name the field
+            # by its Python name (start) rather than its name on the wire (from).
+            epoch_ms(start, "from")
+            epoch_ms(end, "to")
             if end <= start:
                 raise ApiError(422, "invalid", "'to' must be after 'from'.", "to")
             if end - start > 92 * shifts.DAY_MS:
@@ -107,7 +111,7 @@ class ShiftController(Controller):
                      data: JSONBody[ShiftIn]) -> ShiftOut:
         require_role(principal, *shifts.PLANNERS)
         try:
-            out = await shifts.create_shift(db, principal, data)
+            out = await shifts.create_shift(db, principal, _times(data))
         except ShiftError as exc:
             raise _invalid(exc) from None
         await _crew_changed(request, [m.user_id for m in out.members])
@@ -119,7 +123,7 @@ class ShiftController(Controller):
         require_role(principal, *shifts.PLANNERS)
         try:
             before = await shifts.get_shift(db, principal, shift_id)
-            out = await shifts.update_shift(db, principal, shift_id, data)
+            out = await shifts.update_shift(db, principal, shift_id, _times(data))
         except NotFound:
             raise _not_found() from None
         except ShiftError as exc:

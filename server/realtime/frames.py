@@ -12,24 +12,29 @@ from typing import Any, Annotated, Literal, Union
 
 import msgspec
 
+from sync.mutations import EPOCH_MAX_MS, EPOCH_MIN_MS, MAX_SAFE_INT
+
 PROTOCOL = 1
+# Bounded like the HTTP push (server/api/sync.py): a frame outside them is invalid (1007).
+DeviceNow = Annotated[int, msgspec.Meta(ge=EPOCH_MIN_MS, le=EPOCH_MAX_MS)]
+Cursor = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE_INT)]
 MAX_PUSH = 500
 
 
 class Auth(msgspec.Struct, tag="auth", forbid_unknown_fields=True):
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    cursor: Annotated[int, msgspec.Meta(ge=0)] = 0
+    cursor: Cursor = 0
     protocol: int = PROTOCOL
 
 
 class Push(msgspec.Struct, tag="push", forbid_unknown_fields=True):
     mutations: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=MAX_PUSH)]
     id: str | None = None
-    device_now: int | None = None
+    device_now: DeviceNow | None = None
 
 
 class Pull(msgspec.Struct, tag="pull", forbid_unknown_fields=True):
-    cursor: Annotated[int, msgspec.Meta(ge=0)]
+    cursor: Cursor
     limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 500
     id: str | None = None
 
