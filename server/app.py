@@ -39,6 +39,7 @@ from server.settings import Settings
 from server.storage import connect, parse_database_url
 from server.storage.migrate import migrate
 from server.web.pwa import pwa_router
+from server.web.logs import quiet_client_noise
 from server.web.security import security_headers_hook
 
 log = logging.getLogger("patrol")
@@ -56,6 +57,7 @@ def make_broker(settings: Settings, instance_id: str) -> Broker:
 
 def create_app(settings: Settings) -> Litestar:
     instance_id = uuid.uuid4().hex[:12]
+    quiet_client_noise()  # uvicorn's traceback per non-UTF-8 websocket frame: one INFO line
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -27,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 from server.clock import now_ms
 from server.storage import connect
 from server.storage.migrate import migrate
+from server.web.logs import QuietInvalidUtf8
 from tests.server.conftest import headers, sign_in
 from tests.support.live import LiveServer
 from tests.support.world import PASSWORD, build_world, new_device
@@ -322,6 +324,57 @@ async def _close_code(ws: Any) -> tuple[int, str]:
             await asyncio.wait_for(ws.recv(), 5)
     assert info.value.rcvd is not None, "no close frame"
     return info.value.rcvd.code, info.value.rcvd.reason
+
+
+async def test_an_invalid_utf8_frame_closes_1007_without_an_error_in_the_log(
+        live: LiveServer, caplog: pytest.LogCaptureFixture) -> None:
+    """uvicorn logged an ERROR with a traceback for each one: a client could fill the logs."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(level=logging.DEBUG)
+    logging.getLogger("uvicorn.error").addHandler(keep)  # uvicorn's loggers do not reach the root
+    try:
+        with caplog.at_level(logging.INFO):
+            for before_auth in (True, False):
+                if before_auth:
+                    ws = await websockets.connect(live.ws)
+                else:
+                    ws, _ = await _socket(live, "officer-a")
+                await ws.send(b'{"type": "ping", "t": 1}\xff\xfe', text=True)
+                assert (await _close_code(ws))[0] == 1007
+            await asyncio.sleep(0.2)
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(keep)
+    seen = records + [r for r in caplog.records if r not in records]
+    assert not [r for r in seen if r.levelno >= logging.WARNING or r.exc_info], [
+        (r.name, r.levelname, r.getMessage()) for r in seen]
+    quiet = [r for r in seen if "UTF-8" in r.getMessage()]
+    assert len(quiet) == 2 and all(r.levelno == logging.INFO for r in quiet)
+    # The server is unharmed.
+    ws, _ = await _socket(live, "officer-a")
+    await ws.close()
+
+
+def test_the_quiet_filter_leaves_every_other_error_alone() -> None:
+    quiet = QuietInvalidUtf8()
+
+    def record(msg: str, exc: BaseException) -> logging.LogRecord:
+        try:
+            raise exc
+        except BaseException:
+            import sys
+
+            return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, msg, None, sys.exc_info())
+
+    for other in (record("Exception in ASGI application\n", RuntimeError("boom")),
+                  record("Invalid UTF-8 sequence received from client.", RuntimeError("not a decode error"))):
+        assert quiet.filter(other) and other.levelno == logging.ERROR and other.exc_info
+    noisy = record("Invalid UTF-8 sequence received from client.", UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"))
+    assert quiet.filter(noisy) and noisy.levelno == logging.INFO and noisy.exc_info is None
 
 
 async def test_websocket_push_bounds_device_now_and_refuses_a_nul_per_mutation(live: LiveServer) -> None:
