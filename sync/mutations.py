@@ -239,7 +239,7 @@ def find_nul(value: Any, prefix: str = "") -> str | None:
     try:  # the common case in C: no NUL anywhere (a JSON text spells it \u0000)
         if b"\\u0000" not in msgspec.json.encode(value):
             return None
-    except (TypeError, ValueError, OverflowError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         pass
     stack: list[tuple[str, Any]] = [(prefix, value)]
     while stack:

@@ -91,8 +91,8 @@ async def refuse_hostile_input(request: Request[Any, Any, Any]) -> None:
         return None
     try:
         value = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return None  # not JSON: the handler's own decoding answers that
+    except (msgspec.DecodeError, RecursionError):
+        return None  # not JSON (or nested too deeply): the handler's own decoding answers that
     if suspicious_text and (field := find_nul(value)) is not None:
         raise bad_text(field)
     if (field := find_big_int(value, MAX_INT64)) is not None:

@@ -104,9 +104,19 @@ def storage_unavailable(request: Request[Any, Any, Any], exc: StorageError) -> R
                     headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+def _too_deep(exc: Exception) -> bool:
+    """msgspec gave up on a JSON body nested deeper than Python's recursion limit: the
+    client's input, not a server fault (a RecursionError anywhere else stays a 500)."""
+    return isinstance(exc, RecursionError) and "while deserializing" in str(exc)
+
+
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, (StorageUnavailable, TransientError)):
         return storage_unavailable(request, exc)
+    if _too_deep(exc):
+        log.info("%s %s: JSON body nested too deeply", request.method, request.url.path)
+        return Response(_body("invalid", "The JSON body is nested too deeply."), status_code=400,
+                        media_type=MediaType.JSON)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return Response(_body("internal", "Internal server error."),
                     status_code=HTTP_500_INTERNAL_SERVER_ERROR, media_type=MediaType.JSON)

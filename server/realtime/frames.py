@@ -55,7 +55,7 @@ class FrameError(ValueError):
 def decode(data: str | bytes) -> ClientFrame:
     try:
         return _decoder.decode(data)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: nested too deeply
         raise FrameError(str(exc)) from None
 
 

@@ -396,3 +396,18 @@ async def test_websocket_push_bounds_device_now_and_refuses_a_nul_per_mutation(l
     await ws.send(json.dumps({"type": "push", "id": "p2", "device_now": 2**62, "mutations": [good]}))
     code, reason = await _close_code(ws)
     assert code == 1007 and "device_now" in reason, (code, reason)
+    # Nested deeper than the decoder goes: an invalid frame too, not a handler failure (1011).
+    ws, _ = await _socket(live, "officer-a")
+    await ws.send('{"type": "push", "mutations": [' + "[" * 5000 + "]" * 5000 + "]}")
+    code, reason = await _close_code(ws)
+    assert code == 1007, (code, reason)
+
+
+@pytest.mark.parametrize("path", ["/api/sync/push", "/api/sync/pull", "/api/shifts", "/api/auth/login"])
+async def test_deeply_nested_json_is_a_400_not_a_500(api: AsyncTestClient, path: str) -> None:
+    commander = await sign_in(api, "commander")
+    for body in (b'{"mutations": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+                 b'{"mutations": [' + b'{"a":' * 3000 + b'"\\u0000"' + b"}" * 3000 + b"]}"):
+        r = await api.post(path, content=body, headers={**headers(commander), "Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500, (r.status_code, r.text)
+        assert r.json()["code"]
