@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { iconFiles } from './scripts/icons.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -39,8 +40,28 @@ const BACKGROUND_COLOUR = '#0b1220';
 /** Browsers on the duty phones: Chrome/WebView on Android 8+, Safari 15+. */
 const TARGET = ['es2020', 'chrome90', 'safari15', 'firefox90'];
 
-async function buildPages() {
+/**
+ * The officer app bundles English only; every other language is a file of its own
+ * (assets/i18n-<lang>-<HASH>.json, precached), fetched when chosen. Returns their URLs.
+ */
+function writeLanguageFiles() {
+  /** @type {Record<string, string>} */
+  const urls = {};
+  for (const lang of ['sr-Latn', 'sr-Cyrl', 'sl']) {
+    const text = JSON.stringify(JSON.parse(readFileSync(join(SRC, 'i18n', `${lang}.json`), 'utf8')));
+    // Same shape as esbuild's [hash] (8 of A-Z0-9), so the precache need not cache-bust it.
+    const hash = createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase();
+    const path = `assets/i18n-${lang}-${hash}.json`;
+    writeOut(path, text);
+    urls[lang] = `/${path}`;
+  }
+  return urls;
+}
+
+/** @param {Record<string, string>} languageUrls */
+async function buildPages(languageUrls) {
   const result = await esbuild.build({
+    define: { __I18N_URLS__: JSON.stringify(languageUrls) },
     absWorkingDir: ROOT,
     entryPoints: Object.fromEntries(Object.entries(PAGES).map(([name, p]) => [name, join(SRC, p.entry)])),
     outdir: DIST,
@@ -137,9 +158,9 @@ async function buildServiceWorker() {
     // The officer app and the console work offline; the commanders' analysis page is
     // online-only and stays out of the precache, so phones don't download it.
     globPatterns: ['index.html', 'console/index.html', 'assets/officer-*.{js,css}', 'assets/console-*.{js,css}',
-      'icons/*', 'manifest.webmanifest'],
+      'assets/i18n-*.json', 'icons/*', 'manifest.webmanifest'],
     // esbuild's [hash] is 8 base32 characters: such URLs are already unique per content.
-    dontCacheBustURLsMatching: /-[A-Z0-9]{8}\.(js|css)$/,
+    dontCacheBustURLsMatching: /-[A-Z0-9]{8}\.(js|css|json)$/,
     maximumFileSizeToCacheInBytes: 2 * 1024 * 1024,
   });
   for (const w of warnings) console.warn(`workbox: ${w}`);
@@ -161,7 +182,7 @@ function sizes(urlPath) {
 
 async function main() {
   rmSync(DIST, { recursive: true, force: true });
-  const pages = await buildPages();
+  const pages = await buildPages(writeLanguageFiles());
   writeIconsAndManifest();
   const precache = await buildServiceWorker();
 

@@ -4,7 +4,7 @@
  */
 import { computed } from '@preact/signals';
 import { language } from '../shared/prefs.js';
-import { MESSAGES } from '../i18n/messages.js';
+import { MESSAGES } from '../i18n/messages-all.js';
 import { createTranslator } from '../i18n/translate.js';
 import { dateLocale } from '../i18n/language.js';
 import en from '../i18n/console/en.json';

@@ -3,7 +3,7 @@ import '../styles/officer.css';
 import './officer.css';
 import { render } from 'preact';
 import { effect } from '@preact/signals';
-import { applyDocumentPrefs } from '../shared/prefs.js';
+import { applyDocumentPrefs, languageReady } from '../shared/prefs.js';
 import { registerServiceWorker, flushRequests, acknowledgeRequest, requestBackgroundSync } from '../shared/sw-client.js';
 import { startSyncStatus, pendingCount, connectionState } from '../shared/sync-status.js';
 import { restoreSession, session, addWipeHook } from '../shared/session.js';
@@ -61,4 +61,6 @@ addWipeHook(() => disablePush());
 startPositionSharing();
 startAttention();
 restoreSession().catch(() => {});
-render(<App />, /** @type {HTMLElement} */ (document.getElementById('app')));
+// First paint in the officer's language (its file comes from the precache in milliseconds;
+// at worst English for a moment on a very slow first load).
+languageReady().then(() => render(<App />, /** @type {HTMLElement} */ (document.getElementById('app'))));

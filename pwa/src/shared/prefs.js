@@ -6,7 +6,7 @@
  */
 import { signal, computed, effect } from '@preact/signals';
 import { pickLanguage, isLanguage } from '../i18n/language.js';
-import { MESSAGES } from '../i18n/messages.js';
+import { MESSAGES, onMessages, loadMessages } from '../i18n/messages.js';
 import { createTranslator } from '../i18n/translate.js';
 import { readLocal, writeLocal } from './storage.js';
 import { setMeta } from './db.js';
@@ -27,7 +27,25 @@ export const language = computed(() => {
 /** Dark is the default: most patrol hours that matter are at night. */
 export const theme = signal(/** @type {Theme} */ (readLocal(THEME_KEY) === 'light' ? 'light' : 'dark'));
 
-const translator = computed(() => createTranslator(language.value, MESSAGES[language.value], MESSAGES.en));
+/** Bumped when a language file arrives, so translators recompute. */
+export const messagesLoaded = signal(0);
+onMessages(() => messagesLoaded.value++);
+
+const translator = computed(() => {
+  void messagesLoaded.value; // a language file arrived
+  const lang = language.value;
+  return createTranslator(lang, MESSAGES[lang] ?? MESSAGES.en, MESSAGES.en);
+});
+
+// The chosen language's file, fetched once (the precache answers offline).
+effect(() => {
+  loadMessages(language.value).catch(() => {});
+});
+
+/** Resolves once the current language can be shown (or after `ms`, in English meanwhile). @param {number} ms */
+export function languageReady(ms = 3000) {
+  return Promise.race([loadMessages(language.value).catch(() => {}), new Promise((r) => setTimeout(r, ms))]);
+}
 
 /**
  * Translate; components that call it re-render when the language changes.
