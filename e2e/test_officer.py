@@ -389,9 +389,23 @@ def test_emergency_hold_reaches_dispatch_within_a_second(context: BrowserContext
         assert arrived - held < 1.0, f"alert took {arrived - held:.2f} s"
         expect(page.get_by_test_id("alert-banner")).to_contain_text("Delivered to dispatch")
 
-        # It stays up until a dispatcher acknowledges it.
+        # Acknowledged: the officer sees who at dispatch and when (it used to just vanish).
         desk.push("alert.acknowledge", {"alert_id": change["entity_id"]})
-        expect(page.get_by_test_id("alert-banner")).to_have_count(0, timeout=5_000)
+        banner = page.get_by_test_id("alert-banner")
+        expect(banner).to_have_attribute("data-state", "acknowledged", timeout=15_000)
+        expect(page.get_by_test_id("alert-acked")).to_contain_text(desk.me["display_name"])
+        expect(page.get_by_test_id("alert-acked")).to_contain_text(re.compile(r"\b\d{2}:\d{2}\b"))
+        # Ending it needs a reason, which dispatch receives.
+        page.get_by_test_id("alert-end").click()
+        expect(page.get_by_test_id("alert-end-confirm")).to_be_disabled()
+        page.fill("#alert-end-reason", "pressed by mistake in the car")
+        page.get_by_test_id("alert-end-confirm").click()
+        expect(banner).to_have_count(0, timeout=15_000)
+        all_sent(page)
+        ended = [c["data"] for c in desk.pull_all() if c["entity"] == "alert" and c["entity_id"] == change["entity_id"]]
+        assert ended and ended[-1]["state"] == "resolved", ended
+        assert ended[-1]["end_reason"] == "pressed by mistake in the car"
+        assert ended[-1]["ended_by_name"] == f"Marko Test {unit['call_sign']}"  # the crew's second officer
     finally:
         stop.set()
         thread.join(5)

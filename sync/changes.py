@@ -58,7 +58,7 @@ ENTITY_COLUMNS: dict[str, tuple[str, str]] = {
                      "persons, vehicles, evidence, field_meta, version, created_at, updated_at"),
     "alert": ("emergency_alerts", "id, unit_id, user_id, device_id, org_unit_id, lat, lon, "
               "raised_at, device_at, server_at, hlc, state, acknowledged_by, acknowledged_at, "
-              "resolved_at, note"),
+              "acknowledged_by_name, resolved_at, ended_by, ended_by_name, end_reason, note"),
     "conflict": ("conflicts", "id, org_unit_id, entity, entity_id, field, base_version, "
                  "server_value, server_by, server_at, server_hlc, client_value, client_by, "
                  "client_at, client_hlc, client_id, client_seq, state, resolution, resolved_value, "

@@ -22,6 +22,7 @@ from .mutations import (
     REPORT_FIELDS,
     AddNote,
     AlertAck,
+    AlertEnd,
     AlertRaise,
     AssignmentCancel,
     AssignmentCreate,
@@ -774,10 +775,32 @@ async def alert_acknowledge(ctx: Ctx, a: AlertAck) -> Outcome:
                        f"{who} already acknowledged this alert at {hhmm(al['acknowledged_at'])}.")
     t, _ = ctx.event_time()
     await ctx.tx.execute("UPDATE emergency_alerts SET state = 'acknowledged', acknowledged_by = $2,"
-                         " acknowledged_at = $3 WHERE id = $1", al["id"], ctx.principal.user_id, t)
+                         " acknowledged_at = $3, acknowledged_by_name = $4 WHERE id = $1",
+                         al["id"], ctx.principal.user_id, t, ctx.principal.display_name)
     ctx.touch("alert", al["id"], scope_path=await ctx.org_path(al["org_unit_id"]),
               audience=[al["unit_id"]] if al["unit_id"] else [], unit_id=al["unit_id"])
     return Outcome("applied", result={"acknowledged_at": t})
+
+
+@mutation("alert.end", AlertEnd, roles=ALL_ROLES, scope="own_unit",
+          merge="first end wins; needs a reason; the alert's crew or its desk")
+async def alert_end(ctx: Ctx, a: AlertEnd) -> Outcome:
+    al = await ctx.row("emergency_alerts", a.alert_id, "alert")
+    if ctx.is_officer:
+        if al["unit_id"] != ctx.principal.unit_id and al["user_id"] != ctx.principal.user_id:
+            raise Reject("out_of_scope", "This alert is another unit's.", {"alert_id": al["id"]})
+    else:
+        await ctx.authorize_org(al["org_unit_id"])
+    if al["state"] == "resolved":
+        return Outcome("merged", "already_ended", "This alert was already ended.",
+                       {"ended_at": al["resolved_at"], "ended_by": al["ended_by"]})
+    t, _ = ctx.event_time()
+    await ctx.tx.execute(
+        "UPDATE emergency_alerts SET state = 'resolved', resolved_at = $2, ended_by = $3, ended_by_name = $4,"
+        " end_reason = $5 WHERE id = $1", al["id"], t, ctx.principal.user_id, ctx.principal.display_name, a.reason)
+    ctx.touch("alert", al["id"], scope_path=await ctx.org_path(al["org_unit_id"]),
+              audience=[al["unit_id"]] if al["unit_id"] else [], unit_id=al["unit_id"])
+    return Outcome("applied", result={"ended_at": t})
 
 
 # =========================================================================== conflicts

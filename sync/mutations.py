@@ -200,6 +200,12 @@ class AlertAck(Args, kw_only=True):
     alert_id: Ref
 
 
+class AlertEnd(Args, kw_only=True):
+    alert_id: Ref
+    # Required: ending an emergency (a false alarm, or over) is never silent.
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
 class ConflictResolve(Args, kw_only=True):
     conflict_id: Ref
     resolution: Literal["server", "client", "merged"]

@@ -1,6 +1,10 @@
 import { useEffect } from 'preact/hooks';
 import { t, clock, ago } from './i18n.js';
-import { db, rev, now, openAlerts, alertDetails, unitExtra } from './store.js';
+import { db, rev, now, openAlerts, endedAlerts, alertDetails, unitExtra } from './store.js';
+import { signal } from '@preact/signals';
+
+/** Ended alerts this desk has read (ids, this session). */
+const readEnded = signal(/** @type {Set<string>} */ (new Set()));
 import { focusPoint, selectedUnit } from './ui.js';
 import { send } from './outcome.js';
 import { audioState, alarmPlaying, startAlarm, stopAlarm, unlockAudio } from './sound.js';
@@ -22,7 +26,7 @@ export function AlertBanner() {
   }, [n]);
   useEffect(() => () => stopAlarm(), []);
 
-  if (n === 0) return null;
+  if (n === 0) return <EndedAlerts />;
   const nowMs = now.value;
   const playing = alarmPlaying.value && audioState.value === 'running';
   return (
@@ -68,6 +72,32 @@ export function AlertBanner() {
           {t('c.enable_sound')}
         </button>
       )}
+      <EndedAlerts />
     </section>
+  );
+}
+
+/** Emergencies the crew (or a desk) ended, with who and why, until this desk has read them. */
+function EndedAlerts() {
+  const ended = endedAlerts.value.filter((a) => !readEnded.value.has(a.id));
+  if (ended.length === 0) return null;
+  return (
+    <ul class="alerts-ended" aria-live="polite">
+      {ended.map((a) => (
+        <li key={a.id} class="alert-ended" data-testid="alert-ended" data-alert-id={a.id}>
+          <span>
+            {t('c.alert_ended', {
+              unit: (a.unit_id && db.unit.get(a.unit_id)?.call_sign) || '—',
+              name: a.ended_by_name ?? '—',
+              time: clock(a.resolved_at),
+            })}
+          </span>
+          <span class="alert-ended__reason" data-testid="alert-ended-reason">{a.end_reason}</span>
+          <button type="button" class="btn btn--small" onClick={() => (readEnded.value = new Set([...readEnded.value, a.id]))}>
+            {t('c.close')}
+          </button>
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -142,6 +142,15 @@ export function assignmentsOfUnit(unitId) {
 
 export const openAlerts = computed(() => [...db.alert.values()].filter((a) => a.state === 'raised').sort((a, b) => a.raised_at - b.raised_at));
 
+/** Alerts ended with a reason in the last half hour (a false alarm the crew called off), newest first. */
+export const endedAlerts = computed(() => {
+  rev.value;
+  const since = now.value - 30 * 60_000;
+  return [...db.alert.values()]
+    .filter((a) => a.state === 'resolved' && a.end_reason && (a.resolved_at ?? 0) > since)
+    .sort((a, b) => (b.resolved_at ?? 0) - (a.resolved_at ?? 0));
+});
+
 /** Conflicts (live from the replica, names from REST), newest first. */
 export const conflictList = computed(() => {
   const names = conflictNames.value;

@@ -19,6 +19,10 @@ export const LIMITS = Object.freeze({
   "alert.acknowledge": {
     "alert_id": 64
   },
+  "alert.end": {
+    "alert_id": 64,
+    "reason": 500
+  },
   "alert.raise": {
     "unit_id": 64,
     "note": 500

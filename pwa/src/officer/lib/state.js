@@ -90,6 +90,16 @@ export function reportFor(incidentId) {
   return entities('field_report').find((r) => r.incident_id === incidentId) ?? null;
 }
 
+/** This unit's emergencies not yet ended: raised (waiting) or acknowledged by dispatch. */
+export const activeAlerts = computed(() => {
+  view.value;
+  const unitId = session.value?.unit_id;
+  const userId = session.value?.user_id;
+  return entities('alert')
+    .filter((a) => (a.state === 'raised' || a.state === 'acknowledged') && (a.unit_id === unitId || a.user_id === userId))
+    .sort((a, b) => (b.raised_at ?? 0) - (a.raised_at ?? 0));
+});
+
 /** Alerts of this unit not yet acknowledged by a dispatcher. */
 export const openAlerts = computed(() => {
   view.value;
