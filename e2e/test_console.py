@@ -601,3 +601,25 @@ def test_from_the_console_to_planning_and_analysis_without_signing_in_again(serv
     page.wait_for_url("**/analysis")
     page.locator("[data-testid=kpi-median]").wait_for(timeout=15_000)
     assert page.locator("input[name=password]").count() == 0
+
+
+def test_the_desk_reads_field_reports_and_persons_on_request(server, console, crews) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12.9: the console had no view of field reports at all."""
+    page = console
+    desk = SyncClient(server.base_url, "dispatcher5")
+    [(officer, unit)] = officers_with_units(server.base_url, crews, 1)
+    incident_id = new_incident(desk, unit, "Izveštaj 4, Ruma")
+    asg = uuid7()
+    assert desk.push("assignment.create", {"assignment_id": asg, "incident_id": incident_id,
+                                           "unit_id": unit["id"]})["outcome"] == "applied"
+    r = officer.push("report.update", {"report_id": uuid7(), "incident_id": incident_id,
+                                       "summary": "Window broken, nothing taken.",
+                                       "persons": "Witness: Jovan Jovanović, +381 64 555 1234"})
+    assert r["outcome"] == "applied", r
+    detail = open_incident(page, incident_id)
+    report = detail.get_by_test_id("report")
+    expect(report).to_contain_text("Window broken, nothing taken.", timeout=10_000)
+    expect(report).not_to_contain_text("Jovan Jovanović")
+    report.get_by_test_id("show-persons").click()
+    expect(report.get_by_test_id("persons")).to_contain_text("Jovan Jovanović", timeout=10_000)
+    release(desk, incident_id)

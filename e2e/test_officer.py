@@ -330,6 +330,30 @@ def test_a_shift_planned_after_sign_in_is_picked_up_without_signing_in_again(con
     expect(page.get_by_test_id("call-sign")).to_have_text(unit["call_sign"], timeout=15_000)
 
 
+def test_the_report_can_be_finished_after_tapping_available(context: BrowserContext, server, desk: Desk,
+                                                           crews) -> None:
+    """Issue 12.9: after Available the notes screen said the note needed an assignment."""
+    unit, username = pick(crews, 3, member=1)
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    incident_id, _ = desk.new_assignment(unit["id"], type="theft", address="Sremska 9")
+    expect(page.get_by_test_id("assignment-card")).to_be_visible(timeout=15_000)
+    page.locator(".status-button[data-status=on_scene]").first.click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("On scene", timeout=15_000)
+    page.locator(".status-button[data-status=available]").first.click()
+    expect(page.get_by_test_id("current-status")).to_contain_text("Available", timeout=15_000)
+    expect(page.get_by_test_id("assignment-card")).to_have_count(0, timeout=15_000)
+
+    nav(page, "notes")
+    expect(page.get_by_test_id("worked-incident")).to_contain_text("Sremska 9", timeout=15_000)
+    page.fill("#report-summary", "Bicycle recovered, returned to the owner.")
+    page.locator("form.report button[type=submit]").click()
+    all_sent(page)
+    detail = desk.get(f"/api/incidents/{incident_id}")
+    assert [r["summary"] for r in detail["reports"]] == ["Bicycle recovered, returned to the owner."], detail["reports"]
+
+
 # --------------------------------------------------------------------------- emergency
 
 

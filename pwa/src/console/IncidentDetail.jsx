@@ -1,3 +1,4 @@
+import { Fragment } from 'preact';
 import { useEffect, useState, useCallback } from 'preact/hooks';
 import { t, clock, dateTime, typeLabel, ago } from './i18n.js';
 import { api } from '../shared/session.js';
@@ -189,6 +190,17 @@ export function IncidentDetail({ id }) {
         </section>
       )}
 
+      {(detail?.reports ?? []).length > 0 && (
+        <section aria-labelledby="rep-title" data-testid="reports">
+          <h3 id="rep-title" class="section__title">
+            {t('report.title')}
+          </h3>
+          {detail.reports.map((/** @type {any} */ r) => (
+            <Report key={r.id} report={r} />
+          ))}
+        </section>
+      )}
+
       <section aria-labelledby="tl-title">
         <h3 id="tl-title" class="section__title">
           {t('c.timeline')}
@@ -209,6 +221,54 @@ export function IncidentDetail({ id }) {
         </ol>
       </section>
     </div>
+  );
+}
+
+const REPORT_TEXTS = ['summary', 'actions_taken', 'vehicles', 'evidence'];
+
+/**
+ * A field report as the crew wrote it. The persons named in it are personal data: shown
+ * only on request, and every view is recorded in the audit trail (as the caller's are).
+ * @param {{report: any}} props
+ */
+function Report({ report }) {
+  const [persons, setPersons] = useState(/** @type {string | null | undefined} */ (undefined));
+  const unit = report.unit_id ? db.unit.get(report.unit_id)?.call_sign : null;
+  async function showPersons() {
+    try {
+      const r = await api(`/api/reports/${report.id}/persons`);
+      setPersons(r.persons ?? null);
+    } catch (err) {
+      toast('error', /** @type {Error} */ (err).message);
+    }
+  }
+  return (
+    <article class="report" data-testid="report" data-report-id={report.id}>
+      <p class="hint">
+        {unit ? `${unit} · ` : ''}
+        {clock(report.updated_at)}
+      </p>
+      <dl class="facts">
+        {REPORT_TEXTS.filter((f) => report[f]).map((f) => (
+          <Fragment key={f}>
+            <dt>{t(`report.${f}`)}</dt>
+            <dd class="prewrap" data-field={f}>
+              {report[f]}
+            </dd>
+          </Fragment>
+        ))}
+        <dt>{t('report.persons')}</dt>
+        <dd>
+          {persons === undefined ? (
+            <button type="button" class="btn btn--small" data-testid="show-persons" onClick={showPersons} title={t('c.caller_audited')}>
+              {t('c.show_persons')}
+            </button>
+          ) : (
+            <span class="prewrap" data-testid="persons">{persons ?? '—'}</span>
+          )}
+        </dd>
+      </dl>
+    </article>
   );
 }
 

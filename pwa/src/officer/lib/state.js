@@ -73,6 +73,29 @@ export const endedAssignments = computed(() => {
     .sort((a, b) => (b.ended_at ?? 0) - (a.ended_at ?? 0));
 });
 
+const WORKED_MS = 12 * 3_600_000;
+
+/**
+ * Incidents this unit finished in the last 12 hours (cleared assignments), newest first:
+ * the officer may still add notes and complete the report after tapping Available.
+ */
+export const workedIncidents = computed(() => {
+  view.value;
+  const unitId = session.value?.unit_id;
+  if (!unitId) return [];
+  const since = Date.now() - WORKED_MS;
+  const seen = new Set();
+  return entities('assignment')
+    .filter((a) => a.unit_id === unitId && a.state === 'cleared' && (a.cleared_at ?? a.ended_at ?? 0) > since)
+    .sort((a, b) => (b.cleared_at ?? 0) - (a.cleared_at ?? 0))
+    .filter((a) => (seen.has(a.incident_id) ? false : (seen.add(a.incident_id), true)))
+    .map((a) => ({ assignment: a, incident: entity('incident', a.incident_id) }))
+    .filter((w) => w.incident);
+});
+
+/** The finished incident the officer picked on the notes screen (null: the newest). */
+export const pickedWorked = signal(/** @type {string | null} */ (null));
+
 export const currentIncident = computed(() => {
   const a = currentAssignment.value;
   return a ? entity('incident', a.incident_id) : null;

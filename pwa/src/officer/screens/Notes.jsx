@@ -7,7 +7,7 @@ import { uuidv7 } from '../../shared/ids.js';
 import { LIMITS } from '../../shared/vocabulary.js';
 import { counterText, nearLimit, outboxMutation, refusal, refusalText } from '../../shared/refusal.js';
 import { EmptyState } from '../../shared/ui/EmptyState.jsx';
-import { currentAssignment, currentIncident, notesFor, reportFor, typeLabel } from '../lib/state.js';
+import { currentAssignment, currentIncident, notesFor, reportFor, typeLabel, workedIncidents, pickedWorked } from '../lib/state.js';
 import { hhmm } from '../ui/format.js';
 
 export const REPORT_FIELDS = /** @type {const} */ (['summary', 'actions_taken', 'persons', 'vehicles', 'evidence']);
@@ -87,8 +87,11 @@ function Counter({ value, max, id }) {
 
 export function Notes() {
   const asg = currentAssignment.value;
-  const inc = currentIncident.value;
-  const incidentId = asg?.incident_id ?? null;
+  const worked = asg ? [] : workedIncidents.value;
+  // No assignment now: the incidents finished today stay open for notes and the report.
+  const picked = worked.find((w) => w.incident.id === pickedWorked.value) ?? worked[0] ?? null;
+  const inc = asg ? currentIncident.value : picked?.incident ?? null;
+  const incidentId = asg?.incident_id ?? picked?.incident.id ?? null;
   if (!incidentId) {
     return (
       <section class="screen" aria-labelledby="notes-title">
@@ -108,6 +111,26 @@ export function Notes() {
         {t('notes.title')}
         {inc && <span class="screen__context"> · {typeLabel(inc.type)}</span>}
       </h2>
+      {worked.length > 0 && (
+        <div class="field">
+          <label class="field__label" for="worked-incident">
+            {t('notes.finished_incident')}
+          </label>
+          <select
+            id="worked-incident"
+            class="field__control"
+            data-testid="worked-incident"
+            value={incidentId}
+            onChange={(e) => (pickedWorked.value = e.currentTarget.value)}
+          >
+            {worked.map((w) => (
+              <option key={w.incident.id} value={w.incident.id}>
+                {`${hhmm(w.assignment.cleared_at)} · ${typeLabel(w.incident.type)}${w.incident.address ? ` · ${w.incident.address}` : ''}`}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       {notes.length === 0 ? (
         <EmptyState title={t('notes.none')} />
       ) : (
