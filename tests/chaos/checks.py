@@ -61,6 +61,35 @@ class Findings:
         return sum(len(v) for v in self.console_missed.values())
 
 
+def console_gaps(con: Console, log: list[dict[str, Any]], *,
+                 as_the_console_believes: bool = False) -> tuple[list[int], int, int]:
+    """(seqs missed, unit snapshots superseded, changes expected) for one console.
+
+    ``log``: change-log rows (seq, entity, entity_id, scope_path), at least those after the
+    console's first cursor. ``as_the_console_believes``: count the frame a negative-control
+    console dropped as received (the console moved its cursor over it; waiting for it to come
+    again would only wait out the timeout)."""
+    scope, start = con.account.scope, con.first_cursor or 0
+    believed = {con.dropped[0]} if as_the_console_believes and con.dropped else set()
+    latest_unit: dict[str, int] = defaultdict(int)
+    for seq, (entity, eid) in con.received.items():
+        if entity == "unit":
+            latest_unit[eid] = max(latest_unit[eid], seq)
+    missed, superseded, expected = [], 0, 0
+    for r in log:
+        seq = int(r["seq"])
+        if seq <= start or not r["scope_path"] or not r["scope_path"].startswith(scope):
+            continue
+        expected += 1
+        if seq in con.received or seq in believed:
+            continue
+        if r["entity"] == "unit" and latest_unit.get(r["entity_id"], 0) > seq:
+            superseded += 1
+            continue
+        missed.append(seq)
+    return missed, superseded, expected
+
+
 async def check(db_url: str, devices: list[Device], consoles: list[Console], load_started: float) -> Findings:
     f = Findings()
     db = await connect(db_url)
@@ -128,26 +157,11 @@ async def check(db_url: str, devices: list[Device], consoles: list[Console], loa
 
     # -- no gap, per console -------------------------------------------------------------------
     for con in consoles:
-        scope = con.account.scope
-        start = con.first_cursor
-        if start is None:
+        if con.first_cursor is None:
             f.failures.append(f"console {con.name} never caught up once")
             continue
-        mine = [r for r in log if int(r["seq"]) > start and r["scope_path"] and r["scope_path"].startswith(scope)]
-        latest_unit: dict[str, int] = defaultdict(int)
-        for seq, (entity, eid) in con.received.items():
-            if entity == "unit":
-                latest_unit[eid] = max(latest_unit[eid], seq)
-        missed, superseded = [], 0
-        for r in mine:
-            seq = int(r["seq"])
-            if seq in con.received:
-                continue
-            if r["entity"] == "unit" and latest_unit.get(r["entity_id"], 0) > seq:
-                superseded += 1
-                continue
-            missed.append(seq)
-        f.console_expected[con.name] = len(mine)
+        missed, superseded, expected = console_gaps(con, log)
+        f.console_expected[con.name] = expected
         f.console_missed[con.name] = missed
         f.console_superseded[con.name] = superseded
         f.console_resume_snapshots[con.name] = con.snapshots_after_first

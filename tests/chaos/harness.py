@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from server.storage import connect
-from tests.chaos.checks import Findings, check
+from tests.chaos.checks import Findings, check, console_gaps
 from tests.chaos.clients import Console, Desk, Device, Endpoints, Net, Phone, generate
 from tests.chaos.scenarios import SCENARIOS, Scenario
 from tests.chaos.servers import ScratchDatabase, ServerProcess
@@ -99,6 +99,7 @@ class Run:
         self.fault_started: float | None = None
         self.fault_ended: float | None = None
         self.notes: list[str] = []
+        self.converge_failure: str | None = None
         self.t0 = time.monotonic()
 
     # -- for scenarios --------------------------------------------------------------------
@@ -148,6 +149,8 @@ class Run:
             if self.opts.negative_control:
                 res.control = await self._inject()
             res.findings = await check(self.db.url, self.devices, self.consoles, self.load_started)
+            if self.converge_failure:
+                res.findings.failures.append(self.converge_failure)
             if res.control is not None:
                 self._judge_control(res)
         except Exception as exc:  # the harness reports a broken run instead of dying
@@ -253,10 +256,12 @@ class Run:
                 res.converge_s = max(0.0, max(r.outcome_at or ref for r in before) - ref)
 
     async def _converge(self, senders: list[asyncio.Task[None]], consoles: list[Console]) -> float | None:
-        """Wait until every outbox is empty and every console has the last change in its scope.
-
-        Returns when the consoles were caught up (monotonic), or None after the timeout."""
+        """Wait until every outbox is empty and every console has every change of its scope
+        (by the same rule as the final check). Returns when (monotonic), or None after the timeout."""
         deadline = time.monotonic() + CONVERGE_TIMEOUT_S * self.scale
+        since = min((c.first_cursor or 0) for c in consoles)
+        log: list[dict[str, Any]] = []
+        gaps: dict[str, int] = {}
         db = await connect(self.db.url)
         try:
             while time.monotonic() < deadline:
@@ -265,18 +270,19 @@ class Run:
                         raise RuntimeError(f"a client crashed: {t.exception()!r}")
                 if all(t.done() for t in senders):
                     async with db.read() as tx:
-                        heads = {}
-                        for c in consoles:
-                            scope = c.account.scope
-                            heads[c.name] = int(await tx.fetchval(
-                                "SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE substr(scope_path, 1, $2) = $1",
-                                scope, len(scope)))
-                    if all(c.cursor >= heads[c.name] for c in consoles):
+                        log += await tx.fetch("SELECT seq, entity, entity_id, scope_path FROM change_log"
+                                              " WHERE seq > $1 ORDER BY seq", int(log[-1]["seq"]) if log else since)
+                    gaps = {c.name: len(console_gaps(c, log, as_the_console_believes=True)[0]) for c in consoles}
+                    if not any(gaps.values()):
                         return time.monotonic()
                 await asyncio.sleep(0.25)
         finally:
             await db.close()
         self.log("convergence timed out")
+        waiting = sum(d.unconfirmed for d in self.devices)
+        behind = [f"{name} lacks {n}" for name, n in gaps.items() if n]
+        self.converge_failure = (f"not converged after {CONVERGE_TIMEOUT_S * self.scale:.0f} s: "
+                                 f"{waiting} mutations unconfirmed; consoles behind: {', '.join(behind) or 'none'}")
         return None
 
     # -- negative control ----------------------------------------------------------------------------
