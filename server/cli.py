@@ -104,6 +104,73 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> None:
             print(f"{'':<{width}}  # {doc}")
 
 
+def _since_ms(value: str) -> int:
+    """--since: epoch milliseconds or an ISO date / date-time (local time, PATROL_TZ, if no zone)."""
+    from datetime import datetime
+
+    from sync.registry import TZ
+
+    if value.isdigit():
+        return int(value)
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--since {value!r}: expected epoch ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=TZ)
+    return int(at.timestamp() * 1000)
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from server import audit
+
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                verdict = audit.verify_rows(fh)
+        except OSError as exc:
+            raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    else:
+        async def go(db: Database) -> audit.Verdict:
+            await audit.seal(db)  # rows from before the chain existed, if no write has sealed them
+            return await audit.verify(db)
+
+        verdict = _run(_with_db(settings, go))
+    print(verdict.line())
+    return 0 if verdict.ok else 1
+
+
+def cmd_audit_export(args: argparse.Namespace, settings: Settings) -> None:
+    from server import audit
+
+    since = _since_ms(args.since) if args.since else None
+
+    async def go(db: Database) -> None:
+        await audit.seal(db)
+        async for line in audit.export(db, since):
+            sys.stdout.write(line + "\n")
+
+    _run(_with_db(settings, go))
+
+
+def cmd_audit_prune(args: argparse.Namespace, settings: Settings) -> None:
+    from server import audit
+
+    days = settings.audit_retention_days if args.days is None else args.days
+    if days <= 0:
+        print("audit retention is off (PATROL_AUDIT_RETENTION_DAYS=0): nothing deleted")
+        return
+
+    async def go(db: Database) -> int:
+        try:
+            return await audit.prune(db, days)
+        except audit.AuditChainBroken as exc:
+            raise CliError(f"not pruned, the rows to delete do not verify: {exc}") from None
+
+    deleted = _run(_with_db(settings, go))
+    print(f"deleted {deleted} audit rows older than {days} days")
+
+
 # -- parser ----------------------------------------------------------------
 
 def _settings_epilog() -> str:
@@ -137,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="also print what each setting does")
     p.set_defaults(func=cmd_config)
 
+    p = sub.add_parser("audit", help="the tamper-evident audit trail: verify, export, prune")
+    audit_sub = p.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    a = audit_sub.add_parser("verify", help="walk the hash chain; one line verdict, exit status 0 (OK) or 1")
+    a.add_argument("--file", help="verify an export written by `patrol audit export` instead of the database")
+    a.set_defaults(func=cmd_audit_verify)
+    a = audit_sub.add_parser("export", help="write the audit rows with their hashes as JSON lines to stdout")
+    a.add_argument("--since", help="rows from this time on: epoch ms, YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    a.set_defaults(func=cmd_audit_export)
+    a = audit_sub.add_parser("prune", help="delete rows older than PATROL_AUDIT_RETENTION_DAYS"
+                                           " (the chain stays verifiable)")
+    a.add_argument("--days", type=int, help="override PATROL_AUDIT_RETENTION_DAYS")
+    a.set_defaults(func=cmd_audit_prune)
+
     from server.auth.cli import register as register_auth
     from server.push.cli import register as register_push
 
@@ -150,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = settings_mod.load()
-        args.func(args, settings)
+        status = args.func(args, settings)
+        if isinstance(status, int):
+            return status
     except (SettingsError, StorageError, CliError) as exc:
         print(f"patrol: error: {exc}", file=sys.stderr)
         return 2

@@ -61,6 +61,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         "Seconds after which an unacknowledged assignment is highlighted on the console", ge=10)] = 120
     location_retention_days: Annotated[int, _doc(
         "Location pings older than this many days are deleted (privacy by design)", ge=1)] = 30
+    audit_retention_days: Annotated[int, _doc(
+        "Audit rows older than this many days are deleted by `patrol audit prune` (the chain still"
+        " verifies); 0 keeps them all", ge=0)] = 0
     response_target_min: Annotated[int, _doc(
         "Response-time target for urgent (priority 1-2) calls, minutes, for the analysis view", ge=1)] = 15
 

@@ -4,6 +4,15 @@ Entity snapshots are built from explicit column lists (never ``SELECT *``),
 so nothing like a password hash or session token can leak into the log;
 JSON columns are parsed so clients receive objects, not strings.
 
+Personal data (``sync.audit.PERSONAL_FIELDS``) never travels in a change,
+a pull or a snapshot, because none of them is audited: incidents carry no
+caller name or phone, field reports no ``persons`` (only ``has_persons``,
+0/1), and a conflict over a personal field carries no values, only
+``personal: 1`` and ``values_ref``, the audited endpoint that shows them
+(``GET /api/conflicts/{id}/values``). :func:`redact` is applied where rows
+are read from the entity tables and again where change-log rows are read
+back, so rows logged before this rule are cleaned on the way out too.
+
 Visibility (see docs/sync-protocol.md, "Who sees what"):
 
 * ``scope_path`` is the org-unit path the change belongs to. Dispatchers,
@@ -22,6 +31,7 @@ from typing import Any
 
 import msgspec
 
+from .audit import PERSONAL_FIELDS
 from .store import Row, Tx
 
 
@@ -41,6 +51,22 @@ class Change(msgspec.Struct, kw_only=True):
 
 _JSON_COLS = frozenset({"field_meta", "flags", "server_value", "client_value", "resolved_value"})
 
+# A conflict row is about a personal field (SQL over the conflicts table).
+_PERSONAL_COND = " OR ".join(f"(entity = '{e}' AND field IN ({', '.join(repr(f) for f in fields)}))"
+                             for e, fields in PERSONAL_FIELDS.items())
+_PERSONAL_SQL = f"CASE WHEN {_PERSONAL_COND} THEN 1 ELSE 0 END"
+CONFLICT_VALUES = ("server_value", "client_value", "resolved_value")
+
+
+def _unless_personal(col: str) -> str:
+    return f"CASE WHEN {_PERSONAL_COND} THEN NULL ELSE {col} END AS {col}"
+
+
+def values_ref(conflict_id: str) -> str:
+    """Where the values of a personal-field conflict are read (audited)."""
+    return f"/api/conflicts/{conflict_id}/values"
+
+
 ENTITY_COLUMNS: dict[str, tuple[str, str]] = {
     "unit": ("units", "id, call_sign, kind, org_unit_id, active, status, status_at, status_hlc, "
              "current_assignment_id, last_lat, last_lon, last_accuracy_m, last_position_at, "
@@ -55,14 +81,16 @@ ENTITY_COLUMNS: dict[str, tuple[str, str]] = {
     "note": ("notes", "id, incident_id, author_id, unit_id, device_id, body, device_at, event_at, "
              "server_at, hlc, late, flags"),
     "field_report": ("field_reports", "id, incident_id, unit_id, author_id, summary, actions_taken, "
-                     "persons, vehicles, evidence, field_meta, version, created_at, updated_at"),
+                     "CASE WHEN persons IS NULL THEN 0 ELSE 1 END AS has_persons, "
+                     "vehicles, evidence, field_meta, version, created_at, updated_at"),
     "alert": ("emergency_alerts", "id, unit_id, user_id, device_id, org_unit_id, lat, lon, "
               "raised_at, device_at, server_at, hlc, state, acknowledged_by, acknowledged_at, "
               "acknowledged_by_name, resolved_at, ended_by, ended_by_name, end_reason, note"),
     "conflict": ("conflicts", "id, org_unit_id, entity, entity_id, field, base_version, "
-                 "server_value, server_by, server_at, server_hlc, client_value, client_by, "
-                 "client_at, client_hlc, client_id, client_seq, state, resolution, resolved_value, "
-                 "resolved_by, resolved_at, created_at"),
+                 f"{_unless_personal('server_value')}, server_by, server_at, server_hlc, "
+                 f"{_unless_personal('client_value')}, client_by, client_at, client_hlc, client_id, "
+                 f"client_seq, state, resolution, {_unless_personal('resolved_value')}, "
+                 f"resolved_by, resolved_at, created_at, {_PERSONAL_SQL} AS personal"),
     "unit_status_event": ("unit_status_events", "id, unit_id, status, assignment_id, user_id, "
                           "device_id, device_at, event_at, server_at, hlc, lat, lon, flags"),
 }
@@ -80,24 +108,51 @@ def to_data(row: Row) -> dict[str, Any]:
     return out
 
 
+def redact(entity: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Take personal data out of an entity snapshot (in place; idempotent).
+
+    Snapshots read with ``ENTITY_COLUMNS`` never held it; this is for any other
+    source, change-log rows written before the rule above all.
+    """
+    for f in PERSONAL_FIELDS.get(entity, ()):
+        if f in data:
+            value = data.pop(f)
+            if entity == "field_report" and f == "persons":
+                data["has_persons"] = 0 if value is None else 1
+    if entity == "conflict" and "field" in data:
+        personal = 1 if data.get("personal") or data.get("field") in PERSONAL_FIELDS.get(
+            str(data.get("entity")), ()) else 0
+        data["personal"] = personal
+        if personal:
+            for col in CONFLICT_VALUES:
+                if col in data:
+                    data[col] = None
+            if data.get("id"):
+                data["values_ref"] = values_ref(str(data["id"]))
+    return data
+
+
 async def load(tx: Tx, entity: str, entity_id: str) -> dict[str, Any] | None:
     table, cols = ENTITY_COLUMNS[entity]
     row = await tx.fetchrow(f"SELECT {cols} FROM {table} WHERE id = $1", entity_id)
-    return to_data(row) if row is not None else None
+    return redact(entity, to_data(row)) if row is not None else None
 
 
 async def load_where(tx: Tx, entity: str, where: str, *args: Any) -> list[dict[str, Any]]:
     table, cols = ENTITY_COLUMNS[entity]
     rows = await tx.fetch(f"SELECT {cols} FROM {table} WHERE {where} ORDER BY id", *args)
-    return [to_data(r) for r in rows]
+    return [redact(entity, to_data(r)) for r in rows]
 
 
 def from_row(row: Row) -> Change:
+    data = json.loads(row["data"])
+    if row["op"] == "upsert" and isinstance(data, dict):
+        redact(row["entity"], data)
     return Change(
         seq=int(row["seq"]), at=int(row["at"]), entity=row["entity"], entity_id=row["entity_id"],
         op=row["op"], scope_path=row["scope_path"], unit_id=row["unit_id"],
         audience=json.loads(row["audience"]) if row.get("audience") else [],
-        data=json.loads(row["data"]),
+        data=data,
         origin_client_id=row["origin_client_id"],
         origin_seq=int(row["origin_seq"]) if row["origin_seq"] is not None else None,
     )

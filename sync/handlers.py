@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from . import audit
 from . import machines as sm
 from . import stations
 from .merge import FieldConflict, FieldMerge, Writer, earliest, merge_fields, saw_write, status_is_newer
@@ -379,7 +380,34 @@ async def incident_create(ctx: Ctx, a: IncidentCreate) -> Outcome:
                   unit_id=unit["id"])
         result["assignment_id"] = a.assignment_id
     ctx.touch("incident", a.incident_id, incident_id=a.incident_id)
+    await _audit_personal(ctx, "create", "incident", a.incident_id,
+                          [f for f in audit.SYNC_PERSONAL_FIELDS["incident"] if getattr(a, f) is not None])
     return Outcome("applied", result=result)
+
+
+# --------------------------------------------------------------------------- personal data
+
+
+async def _audit_personal(ctx: Ctx, action: str, entity: str, entity_id: str, fields: list[str],
+                          **detail: Any) -> None:
+    """An audit row for personal data this mutation wrote (collection or alteration),
+    in its transaction: rolled back with it, never without it."""
+    if not fields:
+        return
+    await audit.record(ctx.tx, action=action, entity=entity, entity_id=entity_id, principal=ctx.principal,
+                       fields=fields, at=ctx.server_now,
+                       detail={"mutation": ctx.m.name, "client_id": ctx.m.client_id, "seq": ctx.m.seq,
+                               **{k: v for k, v in detail.items() if v}})
+
+
+async def _audit_field_merge(ctx: Ctx, entity: str, entity_id: str, fm: FieldMerge,
+                             conflict_ids: list[str]) -> None:
+    """Personal fields an edit wrote, or kept in a conflict row (both values are stored there)."""
+    personal = audit.SYNC_PERSONAL_FIELDS.get(entity, ())
+    conflicts = [cid for cid, c in zip(conflict_ids, fm.conflicts) if c.field in personal]
+    touched = {f for f in fm.values if f in personal} | {c.field for c in fm.conflicts if c.field in personal}
+    await _audit_personal(ctx, "change", entity, entity_id, [f for f in personal if f in touched],
+                          conflicts=conflicts)
 
 
 async def _record_conflicts(ctx: Ctx, entity: str, entity_id: str, org_unit_id: str,
@@ -442,6 +470,7 @@ async def incident_update(ctx: Ctx, a: IncidentUpdate) -> Outcome:
     ids = await _record_conflicts(ctx, "incident", inc["id"], inc["org_unit_id"], fm, t)
     if fm.needs_write:
         ctx.touch("incident", inc["id"], incident_id=inc["id"])
+    await _audit_field_merge(ctx, "incident", inc["id"], fm, ids)
     return await _field_outcome(ctx, fm, ids, "incident")
 
 
@@ -550,6 +579,8 @@ async def report_update(ctx: Ctx, a: ReportUpdate) -> Outcome:
             ctx.principal.user_id, *[fields.get(f) for f in REPORT_FIELDS],
             dumps({f: stamp for f in fields}), ctx.server_now)
         ctx.touch("field_report", a.report_id, incident_id=inc["id"])
+        await _audit_personal(ctx, "create", "field_report", a.report_id,
+                              [f for f in audit.SYNC_PERSONAL_FIELDS["field_report"] if fields.get(f) is not None])
         return Outcome("applied", result={"applied": list(fields), "unchanged": [], "created": True})
     if not fields:
         return Outcome("merged", "no_change", "Nothing to change.", {"applied": [], "unchanged": []})
@@ -559,6 +590,7 @@ async def report_update(ctx: Ctx, a: ReportUpdate) -> Outcome:
     ids = await _record_conflicts(ctx, "field_report", rep["id"], inc["org_unit_id"], fm, t)
     if fm.needs_write:
         ctx.touch("field_report", rep["id"], incident_id=inc["id"])
+    await _audit_field_merge(ctx, "field_report", rep["id"], fm, ids)
     return await _field_outcome(ctx, fm, ids, "report")
 
 
@@ -870,6 +902,10 @@ async def conflict_resolve(ctx: Ctx, a: ConflictResolve) -> Outcome:
     meta = json.loads(row["field_meta"] or "{}")
     superseded = await _edited_since_conflict(ctx, c, row, meta, value, a.resolution, t)
     if superseded is not None:
+        if audit.is_personal(c["entity"], c["field"]):  # the chosen value went into a new conflict row
+            await _audit_personal(ctx, "change", c["entity"], row["id"], [c["field"]], conflict_id=c["id"],
+                                  resolution=a.resolution,
+                                  conflicts=[x["id"] for x in (superseded.result or {}).get("conflicts", [])])
         return superseded
     version = int(row["version"]) + 1
     meta[c["field"]] = {"hlc": stamp_hlc, "by": ctx.principal.user_id, "at": t, "v": version,
@@ -883,4 +919,9 @@ async def conflict_resolve(ctx: Ctx, a: ConflictResolve) -> Outcome:
     inc_id = row["id"] if c["entity"] == "incident" else row["incident_id"]
     ctx.touch(c["entity"], row["id"], incident_id=inc_id)
     ctx.touch("conflict", c["id"], scope_path=await ctx.org_path(c["org_unit_id"]), audience=[])
+    if audit.is_personal(c["entity"], c["field"]):
+        # Personal data: the decision is audited, and the outcome (stored, sent back) names no value.
+        await _audit_personal(ctx, "change", c["entity"], row["id"], [c["field"]], conflict_id=c["id"],
+                              resolution=a.resolution)
+        return Outcome("applied", result={"field": c["field"], "version": version, "personal": True})
     return Outcome("applied", result={"field": c["field"], "value": value, "version": version})

@@ -3,7 +3,6 @@ conflicts and alerts. Writes go through sync mutations (POST /api/sync/push)."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get
@@ -14,7 +13,7 @@ from server.api.edge import TIME
 from server.api.errors import ApiError
 from server.clock import now_ms
 from server.services import directory, incidents
-from server.services.incidents import CallerDetails, IncidentDetail, NotVisible, StatusEvent
+from server.services.incidents import CallerDetails, ConflictValues, IncidentDetail, NotVisible, StatusEvent
 from server.services.recommend import Recommendation, rank_units
 
 DESK = ("dispatcher", "commander", "admin")
@@ -105,24 +104,17 @@ class IncidentController(Controller):
         if which not in ("open", "resolved", "all"):
             # Validated here: the parameter is `state` on the wire but not in Python (reserved).
             raise ApiError(400, "invalid", "state: one of open, resolved, all", "state")
-        clauses, args = ["o.path LIKE $1"], [principal.scope_path + "%"]
-        if which != "all":
-            args.append(which)
-            clauses.append("c.state = $2")
-        async with db.read() as tx:
-            rows = await tx.fetch(
-                "SELECT c.*, cb.full_name AS client_by_name, sb.full_name AS server_by_name,"
-                " rb.full_name AS resolved_by_name"
-                " FROM conflicts c JOIN org_units o ON o.id = c.org_unit_id"
-                " LEFT JOIN users cb ON cb.id = c.client_by LEFT JOIN users sb ON sb.id = c.server_by"
-                " LEFT JOIN users rb ON rb.id = c.resolved_by"
-                f" WHERE {' AND '.join(clauses)} ORDER BY c.created_at DESC LIMIT 500", *args)
-        # Same shape as in the change log: the values are JSON documents, not strings.
-        for row in rows:
-            for col in ("server_value", "client_value", "resolved_value"):
-                if isinstance(row.get(col), str):
-                    row[col] = json.loads(row[col])
-        return rows
+        return await incidents.list_conflicts(db, principal, which)
+
+    @get("/conflicts/{conflict_id:str}/values",
+         summary="Both values of a conflict; for caller details or report persons each view is audited")
+    async def conflict_values(self, request: Request[Any, Any, Any], db: DbDep, principal: PrincipalDep,
+                              conflict_id: FromPath[str]) -> ConflictValues:
+        require_role(principal, *DESK)
+        try:
+            return await incidents.conflict_values(db, principal, conflict_id, client_ip(request))
+        except NotVisible:
+            raise _not_found("conflict") from None
 
     @get("/alerts", summary="Emergency alerts (open first)")
     async def alerts(self, db: DbDep, principal: PrincipalDep,

@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from server import audit
+from sync import changes
 from sync.principal import Principal
 from sync.scope import officer_sees_incident_sql
 from sync.store import Database, Tx
@@ -196,6 +197,7 @@ async def caller_details(db: Database, p: Principal, incident_id: str, ip: str |
 
 
 async def report_persons(db: Database, p: Principal, report_id: str, ip: str | None) -> dict[str, Any]:
+    """The persons of a field report: personal data, so every consultation is audited."""
     async with db.transaction() as tx:
         row = await tx.fetchrow("SELECT incident_id, persons FROM field_reports WHERE id = $1", report_id)
         if row is None:
@@ -203,3 +205,50 @@ async def report_persons(db: Database, p: Principal, report_id: str, ip: str | N
         await _visible(tx, p, row["incident_id"])
         await audit.record_views(tx, p, "field_report", [report_id], ip=ip)
     return {"report_id": report_id, "persons": row["persons"]}
+
+
+async def list_conflicts(db: Database, p: Principal, which: str) -> list[dict[str, Any]]:
+    """Conflicts in the principal's scope, newest first. A conflict over a personal field
+    carries no values (``personal: 1``, ``values_ref``); :func:`conflict_values` shows them."""
+    clauses, args = ["o.path LIKE $1"], [p.scope_path + "%"]
+    if which != "all":
+        args.append(which)
+        clauses.append("c.state = $2")
+    async with db.read() as tx:
+        rows = await tx.fetch(
+            "SELECT c.*, cb.full_name AS client_by_name, sb.full_name AS server_by_name,"
+            " rb.full_name AS resolved_by_name"
+            " FROM conflicts c JOIN org_units o ON o.id = c.org_unit_id"
+            " LEFT JOIN users cb ON cb.id = c.client_by LEFT JOIN users sb ON sb.id = c.server_by"
+            " LEFT JOIN users rb ON rb.id = c.resolved_by"
+            f" WHERE {' AND '.join(clauses)} ORDER BY c.created_at DESC LIMIT 500", *args)
+    # Same shape as in the change log: the values are JSON documents, not strings.
+    return [changes.redact("conflict", _json(row, *changes.CONFLICT_VALUES)) for row in rows]
+
+
+class ConflictValues(msgspec.Struct):
+    conflict_id: str
+    entity: str
+    entity_id: str
+    field: str
+    server_value: Any
+    client_value: Any
+    resolved_value: Any
+
+
+async def conflict_values(db: Database, p: Principal, conflict_id: str, ip: str | None) -> ConflictValues:
+    """Both values of a conflict (and the chosen one). For a personal field this is a
+    consultation of that entity's personal data: audited like the caller and persons reads."""
+    async with db.transaction() as tx:
+        row = await tx.fetchrow(
+            "SELECT c.id, c.entity, c.entity_id, c.field, c.server_value, c.client_value, c.resolved_value,"
+            " o.path FROM conflicts c JOIN org_units o ON o.id = c.org_unit_id WHERE c.id = $1", conflict_id)
+        if row is None or not p.in_scope(row["path"]):
+            raise NotVisible(conflict_id)
+        if audit.is_personal(row["entity"], row["field"]):
+            await audit.record_views(tx, p, row["entity"], [row["entity_id"]], ip=ip, fields=[row["field"]],
+                                     detail={"conflict_id": conflict_id})
+    _json(row, *changes.CONFLICT_VALUES)
+    return ConflictValues(conflict_id=row["id"], entity=row["entity"], entity_id=row["entity_id"],
+                          field=row["field"], server_value=row["server_value"],
+                          client_value=row["client_value"], resolved_value=row["resolved_value"])

@@ -14,7 +14,8 @@ const UNITS = /** @type {const} */ ([
  * @param {number} [nowMs]
  */
 export function formatRelative(thenMs, lang, nowMs = Date.now()) {
-  const diff = thenMs - nowMs;
+  // A past moment is never "in 24 sec": a `now` sampled before it (a 30-second tick) reads as now.
+  const diff = Math.min(0, thenMs - nowMs);
   const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'short' });
   for (const [unit, ms] of UNITS) {
     if (Math.abs(diff) >= ms || unit === 'second') {

@@ -310,10 +310,15 @@ async function dropSettled(lastSeq) {
   await reloadOutbox();
 }
 
+let lastSyncStored = 0;
 function synced() {
   const now = Date.now();
   lastSyncAt.value = now;
-  setMeta('last_sync_at', now).catch(() => {});
+  // Live changes count as a sync too; storing it once in 10 s is enough for a reload.
+  if (now - lastSyncStored > 10_000) {
+    lastSyncStored = now;
+    setMeta('last_sync_at', now).catch(() => {});
+  }
 }
 
 /* ------------------------------------------------------------------ websocket */
@@ -345,6 +350,7 @@ async function onFrame(frame) {
       return;
     case 'change':
       applyChanges([frame.change], frame.cursor ?? cursor);
+      synced();
       return;
     case 'me':
       // The crew changed while connected (a shift planned, moved or ended).
