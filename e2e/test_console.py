@@ -623,3 +623,24 @@ def test_the_desk_reads_field_reports_and_persons_on_request(server, console, cr
     report.get_by_test_id("show-persons").click()
     expect(report.get_by_test_id("persons")).to_contain_text("Jovan Jovanović", timeout=10_000)
     release(desk, incident_id)
+
+
+def test_suggestions_that_failed_offline_come_back_with_the_link(server, console, crews) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12.12: a failed fetch said "No unit is available" and stayed so after reconnecting,
+    with a raw "Failed to fetch" toast."""
+    page = console
+    desk = SyncClient(server.base_url, "dispatcher5")
+    [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
+    incident_id = new_incident(desk, unit, "Veza 7, Ruma")
+    page.locator(f"[data-testid=incident-list] .incident[data-incident-id='{incident_id}']").wait_for(timeout=10_000)
+    page.context.set_offline(True)
+    try:
+        detail = open_incident(page, incident_id)
+        expect(detail.get_by_test_id("recs-failed")).to_be_visible(timeout=15_000)
+        expect(detail).not_to_contain_text("No unit is available")
+        expect(page.locator("body")).not_to_contain_text("Failed to fetch")
+    finally:
+        page.context.set_offline(False)
+    expect(detail.get_by_test_id("recs-failed")).to_have_count(0, timeout=30_000)
+    expect(detail.locator("[data-testid=recommendations] li").first).to_be_visible(timeout=15_000)
+    release(desk, incident_id)

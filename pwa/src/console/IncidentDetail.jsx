@@ -6,6 +6,7 @@ import { uuidv7 } from '../shared/ids.js';
 import { rev, now, db, incidentTypes, config, onChange, ACTIVE_ASSIGNMENT, assignmentsOf, unitList } from './store.js';
 import { panel, focusPoint, toast } from './ui.js';
 import { send } from './outcome.js';
+import { connectionState } from '../shared/sync-status.js';
 import { ConfirmButton } from './ConfirmButton.jsx';
 
 export const OUTCOMES = ['resolved', 'report_filed', 'arrest', 'fine_issued', 'warning', 'no_offence', 'person_found', 'handed_over', 'referred', 'false_alarm'];
@@ -14,24 +15,33 @@ export const CANCEL_OUTCOMES = ['cancelled_by_caller', 'duplicate', 'resolved_be
 /** @param {{id: string}} props */
 export function IncidentDetail({ id }) {
   const [detail, setDetail] = useState(/** @type {any} */ (null));
-  const [recs, setRecs] = useState(/** @type {any[] | null} */ (null));
+  const [recs, setRecs] = useState(/** @type {any[] | null | 'failed'} */ (null));
   const [caller, setCaller] = useState(/** @type {any} */ (null));
   const [closing, setClosing] = useState(false);
 
   const load = useCallback(async () => {
     try {
       setDetail(await api(`/api/incidents/${id}`));
-    } catch (err) {
-      toast('error', /** @type {Error} */ (err).message);
+    } catch {
+      // No raw "Failed to fetch": say what is missing; the reconnect reloads it.
+      toast('error', t('c.detail_failed'));
     }
   }, [id]);
   const loadRecs = useCallback(async () => {
     try {
       setRecs(await api(`/api/incidents/${id}/recommendations`));
     } catch {
-      setRecs([]);
+      setRecs('failed'); // not "no unit is available": we do not know
     }
   }, [id]);
+  // Back online: what could not be read while the link was down is read again.
+  const link = connectionState.value;
+  useEffect(() => {
+    if (link === 'live') {
+      if (recs === 'failed') loadRecs();
+      if (detail === null) load();
+    }
+  }, [link]);
 
   useEffect(() => {
     load();
@@ -173,9 +183,17 @@ export function IncidentDetail({ id }) {
             {t('c.recommended')}
           </h3>
           {recs === null && <p class="hint">{t('c.loading')}</p>}
-          {recs?.length === 0 && <p class="hint">{t('c.no_available')}</p>}
+          {recs === 'failed' && (
+            <p class="hint" data-testid="recs-failed">
+              {t('c.recs_failed')}{' '}
+              <button type="button" class="btn btn--small" onClick={loadRecs}>
+                {t('c.retry')}
+              </button>
+            </p>
+          )}
+          {Array.isArray(recs) && recs.length === 0 && <p class="hint">{t('c.no_available')}</p>}
           <ol class="recs" data-testid="recommendations">
-            {recs?.map((r, i) => (
+            {(Array.isArray(recs) ? recs : []).map((r, i) => (
               <li key={r.unit_id} class="rec" data-unit-id={r.unit_id} data-call-sign={r.call_sign}>
                 <span class="rec__call">{r.call_sign}</span>
                 <span class="rec__why" title={r.reason} data-reason-code={r.reason_code}>
