@@ -92,7 +92,8 @@ async def test_push_is_not_blocking_when_the_push_service_hangs(live: LiveServer
         loop = asyncio.get_running_loop()
         started = loop.time()
         out = await dispatcher.push_http(
-            dispatcher.mutation("incident.create", {"incident_id": incident_id, "type": "theft", "priority": 3}),
+            dispatcher.mutation("incident.create", {"incident_id": incident_id, "org_unit_id": "org-a", "type": "theft",
+                                                    "priority": 3}),
             dispatcher.mutation("assignment.create", {"assignment_id": str(uuid6.uuid7()),
                                                       "incident_id": incident_id, "unit_id": "unit-a"}))
         assert loop.time() - started < 2.0

@@ -5,6 +5,11 @@
  *
  * positionState: 'off' (off duty / signed out) | 'unsupported' | 'denied'
  *   | 'waiting' (no fix yet) | 'sharing' | 'queued' (fixes stored, no link)
+ *   | 'no_fix' (the phone gives no fresh position: dispatch sees an old one)
+ *
+ * Browsers report a watched position only when it changes, so a car parked at a
+ * roadblock would go "stale" on the console while the app said "shared": when no
+ * fix arrived for REFRESH_MS the app asks for one, and says so when none comes.
  */
 import { signal, effect } from '@preact/signals';
 import { mutate, pendingPositions } from '../../shared/sync.js';
@@ -14,6 +19,8 @@ import { myUnit } from './state.js';
 
 const BATCH_MS = 30_000;
 const MIN_GAP_MS = 5_000; // keep at most one ping per 5 s
+// Ask for a fresh fix when none came for this long (the console calls 10 min "stale").
+export const REFRESH_MS = 4 * 60_000;
 
 export const positionState = signal('off');
 /** @type {import('@preact/signals').Signal<{lat: number, lon: number, accuracy_m: number | null, at: number} | null>} */
@@ -39,27 +46,42 @@ function start() {
     return;
   }
   positionState.value = 'waiting';
-  watchId = navigator.geolocation.watchPosition(
-    (pos) => {
-      const fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: pos.coords.accuracy ?? null, at: Date.now() };
-      lastFix.value = fix;
-      const prev = buffer[buffer.length - 1];
-      if (!prev || fix.at - prev.at >= MIN_GAP_MS) {
-        buffer.push({ at: fix.at, lat: fix.lat, lon: fix.lon, ...(fix.accuracy_m !== null ? { accuracy_m: fix.accuracy_m } : {}) });
-      }
-      updateState();
-    },
-    (err) => {
-      positionState.value = err.code === 1 ? 'denied' : 'waiting';
-    },
-    { enableHighAccuracy: true, maximumAge: 15_000, timeout: 60_000 },
-  );
-  timer = setInterval(sendBatch, BATCH_MS);
+  watchId = navigator.geolocation.watchPosition(onFix, onFixError, { enableHighAccuracy: true, maximumAge: 15_000, timeout: 60_000 });
+  timer = setInterval(tick, BATCH_MS);
+}
+
+/** @param {GeolocationPosition} pos */
+function onFix(pos) {
+  const fix = { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy_m: pos.coords.accuracy ?? null, at: Date.now() };
+  lastFix.value = fix;
+  const prev = buffer[buffer.length - 1];
+  if (!prev || fix.at - prev.at >= MIN_GAP_MS) {
+    buffer.push({ at: fix.at, lat: fix.lat, lon: fix.lon, ...(fix.accuracy_m !== null ? { accuracy_m: fix.accuracy_m } : {}) });
+  }
+  updateState();
+}
+
+/** @param {GeolocationPositionError} err */
+function onFixError(err) {
+  if (err.code === 1) positionState.value = 'denied';
+  else positionState.value = lastFix.value ? 'no_fix' : 'waiting';
+}
+
+function tick() {
+  const f = lastFix.value;
+  // Standing still: the watch is silent. Ask, so dispatch keeps a fresh position.
+  if (watchId !== null && (!f || Date.now() - f.at >= REFRESH_MS)) {
+    navigator.geolocation.getCurrentPosition(onFix, onFixError, { enableHighAccuracy: true, maximumAge: 0, timeout: 30_000 });
+  }
+  sendBatch();
+  updateState();
 }
 
 function updateState() {
   if (positionState.value === 'denied' || positionState.value === 'unsupported' || watchId === null) return;
-  if (!lastFix.value) positionState.value = 'waiting';
+  const f = lastFix.value;
+  if (!f) positionState.value = 'waiting';
+  else if (Date.now() - f.at > 2 * REFRESH_MS) positionState.value = 'no_fix';
   else positionState.value = connectionState.value === 'live' ? 'sharing' : 'queued';
 }
 
