@@ -259,13 +259,14 @@ async def test_enqueue_never_blocks_the_caller(db: Database, keys: VapidKeys) ->
         sender.enqueue(note(1), user_ids=["u1"])
         await asyncio.wait_for(rx.arrived.wait(), 5)  # both slots now stuck on a hanging POST
         await asyncio.sleep(0.02)
-        started = time.monotonic()
+        # Structural, not timed (a timed bound flaked on a loaded machine): enqueue is a plain
+        # function that never awaits, so 5,000 calls finish without yielding to the loop even
+        # while both delivery slots hang; what does not fit is dropped and counted.
+        assert not asyncio.iscoroutinefunction(sender.enqueue)
         for i in range(2, 5002):
-            sender.enqueue(note(i), user_ids=["u1"])
-        elapsed = time.monotonic() - started
+            assert sender.enqueue(note(i), user_ids=["u1"]) is None
         assert sender.queue_depth == 100
         await sender.stop(timeout=0.05)
-    assert elapsed < 0.5
     assert sender.metrics.dropped >= 4900
 
 
