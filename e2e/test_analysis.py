@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from server.analytics.tabular import (
     DEMAND_COLUMNS,
@@ -140,7 +141,14 @@ def test_plan_a_shift_from_the_roster(analysis) -> None:  # type: ignore[no-unty
     form.locator("input[name=start]").fill("08:00")
     form.locator("input[name=end]").fill("16:00")
     form.locator("input[name=planned_area]").fill("Sremska Mitrovica – centar")
+    # Issue 12.14: nobody on it, or the same start and end (19:00–19:00), is refused in the form.
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_role("alert")).to_contain_text("at least one officer")
     form.locator(".an-member select").first.select_option("lead")
+    form.locator("input[name=end]").fill("08:00")
+    form.get_by_role("button", name="Save").click()
+    expect(form.get_by_role("alert")).to_contain_text("same time")
+    form.locator("input[name=end]").fill("16:00")
     form.locator(".an-member select").nth(1).select_option("member")
     form.get_by_role("button", name="Save").click()
     page.get_by_text("Shift saved.").wait_for()

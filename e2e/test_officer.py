@@ -591,3 +591,30 @@ def test_revoked_device_is_wiped(context: BrowserContext, server, crews) -> None
     assert counts["entities"] == 0 and counts["outbox"] == 0, counts
     # A new device id next time: the revoked one can never sync again.
     assert counts["meta"] <= 2, counts  # at most language + last_hlc written after the wipe
+
+
+def test_report_persons_are_shown_on_request_and_never_overwritten_blind(context: BrowserContext, server,
+                                                                        desk: Desk, crews) -> None:
+    """Persons in a report are personal data: pulls no longer carry them (audited reads only), so
+    the phone's field must load them before it can be edited, never show empty and replace them."""
+    unit, username = pick(crews, 1, member=1)
+    page = context.new_page()
+    open_app(page)
+    sign_in(page, username, unit["call_sign"])
+    incident_id, _ = desk.new_assignment(unit["id"], type="theft", address="Trg 2")
+    desk.push("report.update", {"report_id": str(uuid.uuid4()), "incident_id": incident_id,
+                                "summary": "Started at the desk", "persons": "Witness: Ana Anić"})
+    expect(page.get_by_test_id("assignment-card")).to_be_visible(timeout=15_000)
+    nav(page, "notes")
+    expect(page.locator("#report-summary")).to_have_value("Started at the desk", timeout=15_000)
+    expect(page.locator("textarea#report-persons")).to_have_count(0)
+    page.get_by_test_id("report-show-persons").click()
+    expect(page.locator("textarea#report-persons")).to_have_value("Witness: Ana Anić", timeout=15_000)
+    page.fill("#report-persons", "Witness: Ana Anić; driver: Petar Perić")
+    page.locator("form.report button[type=submit]").click()
+    all_sent(page)
+    r = httpx.get(f"{server.base_url}/api/reports/{desk.get(f'/api/incidents/{incident_id}')['reports'][0]['id']}/persons",
+                  headers=desk.headers, timeout=30)
+    assert r.json()["persons"] == "Witness: Ana Anić; driver: Petar Perić"
+    desk.push("assignment.cancel", {"assignment_id": next(
+        a["id"] for a in desk.get(f"/api/incidents/{incident_id}")["assignments"] if a["state"] != "cancelled")})

@@ -135,6 +135,9 @@ function ShiftForm({ shift, units, officers, onDone, onCancel }) {
   async function save(e) {
     e.preventDefault();
     setError(null);
+    // 19:00–19:00 is a typing slip, not a 24-hour shift; a shift with nobody on it crews nothing.
+    if (start === end) return setError({ message: L('a.sh.same_times') });
+    if (Object.keys(members).length === 0) return setError({ message: L('a.sh.no_crew') });
     const startsAt = localMs(date, start);
     let endsAt = localMs(date, end);
     if (endsAt <= startsAt) endsAt = localMs(addDays(date, 1), end); // a night shift ends the next day

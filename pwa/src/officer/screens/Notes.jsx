@@ -2,7 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { signal, useSignal } from '@preact/signals';
 import { t } from '../../shared/prefs.js';
 import { mutate, notices, dismissNotice } from '../../shared/sync.js';
-import { addWipeHook } from '../../shared/session.js';
+import { addWipeHook, api } from '../../shared/session.js';
 import { uuidv7 } from '../../shared/ids.js';
 import { LIMITS } from '../../shared/vocabulary.js';
 import { counterText, nearLimit, outboxMutation, refusal, refusalText } from '../../shared/refusal.js';
@@ -249,8 +249,26 @@ function Report({ incidentId }) {
   const edits = useSignal(/** @type {Record<string, string>} */ ({}));
   const saved = useSignal(false);
   const sentBack = useSignal(/** @type {string | null} */ (null));
-  const value = (/** @type {string} */ f) => edits.value[f] ?? report?.[f] ?? '';
-  const changed = Object.keys(edits.value).filter((f) => (edits.value[f] ?? '') !== (report?.[f] ?? ''));
+  // Persons named in a report are personal data: the sync never carries them (only
+  // `has_persons`), so they are read on request, audited. Until then the field is not
+  // editable: typing blind would replace what is stored.
+  const persons = useSignal(/** @type {{id: string, text: string} | null} */ (null));
+  const personsFailed = useSignal(false);
+  const hidden = !!report?.has_persons && report?.persons === undefined && persons.value?.id !== report?.id;
+  /** @param {string} f */
+  const stored = (f) => (f === 'persons' && persons.value?.id === report?.id ? persons.value?.text : report?.[f]) ?? '';
+  const value = (/** @type {string} */ f) => edits.value[f] ?? stored(f);
+  const changed = Object.keys(edits.value).filter((f) => (edits.value[f] ?? '') !== stored(f));
+  async function showPersons() {
+    if (!report) return;
+    personsFailed.value = false;
+    try {
+      const body = await api(`/api/reports/${report.id}/persons`);
+      persons.value = { id: report.id, text: body.persons ?? '' };
+    } catch {
+      personsFailed.value = true;
+    }
+  }
   return (
     <form
       class="form report"
@@ -287,6 +305,14 @@ function Report({ incidentId }) {
           <label class="field__label" for={`report-${f}`}>
             {t(`report.${f}`)}
           </label>
+          {f === 'persons' && hidden ? (
+            <div class="field__control field__control--closed">
+              <button type="button" class="button" id={`report-${f}`} data-testid="report-show-persons" onClick={showPersons}>
+                {t('report.show_persons')}
+              </button>
+              <p class="screen__hint">{personsFailed.value ? t('report.persons_offline') : t('report.persons_audited')}</p>
+            </div>
+          ) : (
           <textarea
             id={`report-${f}`}
             class="field__control"
@@ -299,6 +325,7 @@ function Report({ incidentId }) {
               saved.value = false;
             }}
           />
+          )}
           <Counter value={value(f)} max={REPORT_MAX[f]} id={`report-${f}-count`} />
         </div>
       ))}
