@@ -13,7 +13,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.analytics.retention import RetentionJob
 from server.api.admin import AdminController
@@ -21,6 +20,7 @@ from server.api.analytics import AnalyticsController
 from server.api.auth import AuthController
 from server.api.directory import DirectoryController
 from server.api.incidents import IncidentController
+from server.api.openapi import OpenAPIJson
 from server.api.push import PushController
 from server.api.shifts import ShiftController
 from server.api.deps import provide_db, provide_principal, provide_session, provide_settings
@@ -106,7 +106,7 @@ def create_app(settings: Settings) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024,
                                              exclude=["/sw.js", "/ws"]),
         openapi_config=OpenAPIConfig(title="Patrol API", version="1", path="/api/docs",
-                                     render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+                                     render_plugins=[OpenAPIJson(path=["/", "/openapi.json"])]),
         logging_config=LoggingConfig(root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
                                      log_exceptions="debug"),
     )
