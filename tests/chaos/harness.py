@@ -86,7 +86,7 @@ class Run:
         self.kind = kind
         self.opts = opts
         self.scale = max(1, opts.scale)
-        self.seconds = opts.seconds
+        self.seconds = opts.seconds * scenario.seconds_factor
         self.seed = opts.seed
         self.rng = random.Random(opts.seed)
         self.dir = Path(tempfile.mkdtemp(prefix=f"{scenario.name}-{kind}-", dir=base_dir))

@@ -25,6 +25,7 @@ class Scenario:
     extra_consoles: list[str] = []
     server_env: dict[str, str] = {}
     load_factor = 1.0     # multiplies the phones' edit rate
+    seconds_factor = 1.0  # multiplies --seconds
 
     def phone_mode(self, i: int) -> str:
         return "normal"
@@ -128,6 +129,7 @@ class SlowConsole(Scenario):
     title = "one console behind a throttling proxy, normal consoles alongside"
     extra_consoles = ["c-org-ch"]   # the slow one: directorate scope, sees the most
     load_factor = 5.0                # a busy evening: the slow link falls far behind
+    seconds_factor = 1.5             # long enough for the backlog to outgrow the server's queue
     # Server-side send buffers as small as a slow link's (see shim/sitecustomize.py); on
     # loopback the kernel would otherwise park megabytes of frames for the slow console.
     server_env = {"PATROL_CHAOS_SNDBUF": "16384"}
