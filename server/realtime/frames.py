@@ -67,6 +67,7 @@ def encode(frame: Any) -> bytes:
 CLOSE_GOING_AWAY = 1001      # server shutting down: reconnect
 CLOSE_INVALID = 1007         # a frame that is not a valid protocol message
 CLOSE_TOO_BIG = 1009         # frame larger than PATROL_WS_MAX_FRAME_BYTES
+CLOSE_TRY_AGAIN = 1013       # the database is unavailable: reconnect later (with backoff)
 CLOSE_UNAUTHORIZED = 4401    # no/invalid/expired token, or no auth frame in time
 CLOSE_REVOKED = 4403         # this device was revoked: wipe local data
 CLOSE_PROTOCOL = 4426        # protocol version not supported: update the app

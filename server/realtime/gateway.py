@@ -25,7 +25,7 @@ from server.realtime.frames import Auth, FrameError, Ping, Pull, Push
 from server.realtime.hub import Hub
 from server.services.sync_service import SyncService
 from server.settings import Settings
-from sync.store import Database
+from sync.store import Database, StorageUnavailable, TransientError
 
 log = logging.getLogger("patrol.ws")
 AUTH_TIMEOUT_S = 10.0
@@ -163,6 +163,12 @@ async def gateway(socket: WebSocket[Any, Any, Any]) -> None:
         with contextlib.suppress(Exception):
             await socket.close(code=frames.CLOSE_GOING_AWAY, reason="server shutting down")
         raise
+    except (StorageUnavailable, TransientError) as exc:
+        # The database is down or busy: "try again later", not a server bug (no traceback);
+        # the app reconnects with backoff and resumes from its cursor.
+        log.warning("websocket closed, storage unavailable (device %s): %s", conn.device_id, exc)
+        with contextlib.suppress(Exception):
+            await socket.close(code=frames.CLOSE_TRY_AGAIN, reason="storage_unavailable")
     except Exception:
         log.exception("websocket handler failed (device %s)", conn.device_id)
         with contextlib.suppress(Exception):

@@ -8,6 +8,7 @@ Retry-After), and nothing is lost or applied twice across the outage.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -110,3 +111,27 @@ async def test_requests_during_an_outage_answer_503_and_nothing_is_applied_twice
             assert await tx.fetchval("SELECT status FROM units WHERE id = 'unit-a'") == "busy"
     finally:
         await db.close()
+
+
+async def test_a_socket_during_an_outage_is_told_to_try_again_later(
+        pg_schema: str, proxy: TcpProxy, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import json
+
+    import websockets
+
+    url = _with_search_path(proxy.rewrite(PG_DSN), pg_schema)
+    with LiveServer(url, tmp_path) as srv:
+        async with httpx.AsyncClient(base_url=srv.http, timeout=30) as h:
+            r = await h.post("/api/auth/login", json={"username": "dispatcher", "password": PASSWORD,
+                                                       "device_id": new_device()})
+            token = r.json()["token"]
+        caplog.clear()
+        proxy.down()
+        ws = await websockets.connect(srv.ws)
+        await ws.send(json.dumps({"type": "auth", "token": token, "cursor": 0}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+        assert closed.value.rcvd is not None
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (1013, "storage_unavailable")
+        assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+        proxy.up()
