@@ -133,3 +133,20 @@ test('unit history: its timeline entries and status events of today, one row per
   assert.deepEqual(h.map((r) => r.kind), ['available', 'en_route', 'assigned']);
   assert.equal(h[2].number, 'I-1');
 });
+
+test('unit history keeps two notes of one minute and lists the emergency (issue 12.13)', () => {
+  const day = startOfDay(Date.UTC(2025, 0, 2, 12));
+  const timelines = [
+    {
+      incident: { id: 'i1', number: 'I-1' },
+      timeline: [
+        { at: day + 60_000, kind: 'note', unit_id: 'u1', text: 'first' },
+        { at: day + 61_000, kind: 'note', unit_id: 'u1', text: 'second' },
+      ],
+    },
+  ];
+  const alerts = [{ id: 'a1', unit_id: 'u1', raised_at: day + 70_000 }, { id: 'a2', unit_id: 'u2', raised_at: day + 80_000 }];
+  const h = unitHistory('u1', day, timelines, [], alerts);
+  assert.deepEqual(h.map((r) => r.kind), ['emergency', 'note', 'note']);
+  assert.deepEqual(h.filter((r) => r.kind === 'note').map((r) => r.text), ['second', 'first']);
+});

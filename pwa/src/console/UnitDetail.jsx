@@ -56,7 +56,7 @@ export function UnitDetail({ id }) {
   const current = u.current_assignment_id ? db.assignment.get(u.current_assignment_id) : null;
   const inc = current ? db.incident.get(current.incident_id) : null;
   const stale = !u.last_position_at || nowMs - u.last_position_at > STALE_MS;
-  const history = unitHistory(id, since, timelines ?? [], [...db.unit_status_event.values(), ...(events ?? [])]);
+  const history = unitHistory(id, since, timelines ?? [], [...db.unit_status_event.values(), ...(events ?? [])], [...db.alert.values()]);
   const types = incidentTypes.value;
 
   return (
@@ -121,10 +121,11 @@ export function UnitDetail({ id }) {
         {timelines === null && <p class="hint">{t('c.loading')}</p>}
         {timelines !== null && history.length === 0 && <p class="hint">{t('c.no_history')}</p>}
         <ol class="history" data-testid="unit-history">
-          {history.map((h) => (
-            <li key={`${h.kind}${h.at}`} data-kind={h.kind}>
+          {history.map((h, i) => (
+            <li key={`${h.kind}${h.at}${i}`} data-kind={h.kind}>
               <time>{clock(h.at)}</time>
-              <strong>{t(`tl.${h.kind}`) === `tl.${h.kind}` ? t(`status.${h.kind}`) : t(`tl.${h.kind}`)}</strong>
+              <strong>{h.kind === 'emergency' ? t('c.emergency') : t(`tl.${h.kind}`) === `tl.${h.kind}` ? t(`status.${h.kind}`) : t(`tl.${h.kind}`)}</strong>
+              {h.kind === 'note' && h.text && <span class="prewrap"> — {h.text}</span>}
               {h.incident_id && (
                 <>
                   {' · '}

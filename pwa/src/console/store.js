@@ -185,21 +185,30 @@ export function startOfDay(ms) {
  * @param {string} unitId @param {number} since @param {any[]} timelines @param {Iterable<any>} statusEvents
  * @returns {Array<{at: number, kind: string, incident_id?: string, number?: string}>}
  */
-export function unitHistory(unitId, since, timelines, statusEvents) {
-  /** @type {Map<string, {at: number, kind: string, incident_id?: string, number?: string}>} */
+export function unitHistory(unitId, since, timelines, statusEvents, alerts = []) {
+  /** @type {Map<string, {at: number, kind: string, incident_id?: string, number?: string, text?: string}>} */
   const rows = new Map();
-  /** @param {{at: number, kind: string, incident_id?: string, number?: string}} r */
-  const add = (r) => {
-    const key = `${r.kind}|${Math.floor(r.at / 60_000)}`;
+  /**
+   * A milestone and the status event that made it are one step (same kind, same minute);
+   * notes and alerts are each their own row, however close together.
+   * @param {{at: number, kind: string, incident_id?: string, number?: string, text?: string}} r @param {string} [identity]
+   */
+  const add = (r, identity) => {
+    const key = identity ?? `${r.kind}|${Math.floor(r.at / 60_000)}`;
     if (r.at >= since && !rows.has(key)) rows.set(key, r);
   };
   for (const d of timelines) {
     for (const e of d.timeline ?? []) {
-      if (e.unit_id === unitId) add({ at: e.at, kind: e.kind, incident_id: d.incident.id, number: d.incident.number });
+      if (e.unit_id !== unitId) continue;
+      const row = { at: e.at, kind: e.kind, incident_id: d.incident.id, number: d.incident.number, text: e.text ?? undefined };
+      add(row, e.kind === 'note' ? `note|${e.at}|${e.text}` : undefined);
     }
   }
   for (const ev of statusEvents) {
     if (ev.unit_id === unitId) add({ at: ev.event_at ?? ev.device_at, kind: ev.status });
+  }
+  for (const a of alerts) {
+    if (a.unit_id === unitId) add({ at: a.raised_at, kind: 'emergency' }, `alert|${a.id}`);
   }
   return [...rows.values()].sort((a, b) => b.at - a.at);
 }
