@@ -87,6 +87,14 @@ def test_response_times_chart_table_and_csv(analysis, tmp_path: Path) -> None:  
     # another grouping redraws the chart: 24 hours
     page.select_option("select[name=group_by]", "hour")
     page.locator("[data-testid=rt-chart][data-points='24'] canvas").wait_for()
+
+    # Issue 12.15: a target of -5 replaced the tab with "target_min: Expected int >= 0".
+    page.fill("input[name=target]", "-5")
+    expect(page.get_by_test_id("rt-target-error")).to_contain_text("1 to 240")
+    expect(page.locator("[data-testid=rt-chart] canvas")).to_be_visible()
+    assert "Expected" not in page.locator("main, body").first.inner_text()
+    page.fill("input[name=target]", "20")
+    expect(page.get_by_test_id("rt-target-error")).to_have_count(0)
     assert problems == []
 
 

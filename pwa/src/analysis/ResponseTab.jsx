@@ -20,6 +20,9 @@ export function ResponseTab() {
   const [groupBy, setGroupBy] = useState('station');
   const [prios, setPrios] = useState(/** @type {number[]} */ ([]));
   const [target, setTarget] = useState(targetDefault.value);
+  // What is typed; the report follows only a valid target (1-240 whole minutes).
+  const [targetText, setTargetText] = useState(String(targetDefault.value));
+  const targetValid = /^\d+$/.test(targetText.trim()) && Number(targetText) >= 1 && Number(targetText) <= 240;
   const common = { ...periodParams(), target_min: target, priorities: prios.join(','), locale: language.value };
   const url = `/api/analytics/response-times${query({ ...common, group_by: groupBy })}`;
   const trendUrl = `/api/analytics/response-times${query({ ...common, group_by: 'week' })}`;
@@ -46,9 +49,28 @@ export function ResponseTab() {
         </fieldset>
         <label class="an-field">
           <span>{L('a.rt.target')}</span>
-          <input type="number" name="target" min="1" max="240" value={target} onChange={(e) => setTarget(Number(/** @type {HTMLInputElement} */ (e.target).value) || targetDefault.value)} />
+          <input
+            type="number"
+            name="target"
+            min="1"
+            max="240"
+            step="1"
+            value={targetText}
+            aria-invalid={targetValid ? undefined : 'true'}
+            aria-describedby={targetValid ? undefined : 'rt-target-error'}
+            onInput={(e) => {
+              const text = /** @type {HTMLInputElement} */ (e.target).value;
+              setTargetText(text);
+              if (/^\d+$/.test(text.trim()) && Number(text) >= 1 && Number(text) <= 240) setTarget(Number(text));
+            }}
+          />
         </label>
       </div>
+      {!targetValid && (
+        <p id="rt-target-error" class="an-error" role="alert" data-testid="rt-target-error">
+          {L('a.rt.target_invalid')}
+        </p>
+      )}
       {report.error && <p class="an-error" role="alert">{report.error.message}</p>}
       {r && <Summary total={r.total} target={r.target_min} />}
       {r && (
