@@ -7,6 +7,7 @@ import { rev, now, db, incidentTypes, config, onChange, ACTIVE_ASSIGNMENT, assig
 import { panel, focusPoint, toast } from './ui.js';
 import { send } from './outcome.js';
 import { connectionState } from '../shared/sync-status.js';
+import { language } from '../shared/prefs.js';
 import { ConfirmButton } from './ConfirmButton.jsx';
 
 export const OUTCOMES = ['resolved', 'report_filed', 'arrest', 'fine_issued', 'warning', 'no_offence', 'person_found', 'handed_over', 'referred', 'false_alarm'];
@@ -314,7 +315,10 @@ function recReason(r) {
 
 /** @param {number} m */
 export function fmtDistance(m) {
-  return m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`;
+  // "2,0 km" in Serbian and Slovenian, "2,0 км" in Cyrillic: the decimal sign and the unit are the language's.
+  const f = (/** @type {number} */ n, /** @type {string} */ unit, /** @type {number} */ digits) =>
+    new Intl.NumberFormat(language.value, { style: 'unit', unit, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
+  return m >= 1000 ? f(m / 1000, 'kilometer', 1) : f(Math.round(m), 'meter', 0);
 }
 
 /** @param {{a: any, overdue: boolean, nowMs: number}} props */

@@ -8,5 +8,8 @@ export function hhmm(ms) {
 /** "12 min" / "1 h 5 min" @param {number} ms */
 export function duration(ms) {
   const m = Math.max(0, Math.floor(ms / 60_000));
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  // Intl's unit names: "6 min", "6 мин" in Cyrillic (a Latin "min" there read as a slip).
+  const f = (/** @type {number} */ n, /** @type {string} */ unit) =>
+    new Intl.NumberFormat(language.value, { style: 'unit', unit, unitDisplay: 'short' }).format(n);
+  return m < 60 ? f(m, 'minute') : `${f(Math.floor(m / 60), 'hour')} ${f(m % 60, 'minute')}`;
 }
