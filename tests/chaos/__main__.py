@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenario", action="append", choices=[*SCENARIOS, "all"],
                     help="scenario to run (repeatable; default all: " + ", ".join(FULL) + ")")
     ap.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
-    ap.add_argument("--scale", type=int, default=1, help="12 phones, 3 desks and 4 consoles per unit of scale")
+    ap.add_argument("--scale", type=int, default=1, help="12 phones per unit of scale (3 desks; 4 consoles, 8 from scale 3)")
     ap.add_argument("--seconds", type=float, default=20.0, help="duration of the load (the fault is inside it)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--negative-control", action="store_true",

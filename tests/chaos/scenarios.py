@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from tests.chaos.proxy import ChaosProxy
-from tests.chaos.servers import ServerProcess, pg_host_port
+from tests.chaos.servers import pg_host_port
 from tests.support.tcp_proxy import TcpProxy
 
 if TYPE_CHECKING:

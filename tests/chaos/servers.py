@@ -167,6 +167,7 @@ class ServerProcess:
         self._log.flush()
         self.proc = subprocess.Popen(patrol_command() + ["serve"], env=env, cwd=server_root(),
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        (self.data_dir / f"server-{self.name}.pid").write_text(f"{self.proc.pid}\n")
         self.starts += 1
 
     async def wait_healthy(self, timeout: float = 60.0) -> None:
