@@ -306,3 +306,25 @@ def test_a_note_over_the_limit_comes_back_to_the_field(phone: BrowserContext, se
     notes = [e for e in desk.get(f"/api/incidents/{incident_id}")["timeline"] if e["kind"] == "note"]
     assert len(notes) == 1, notes
     assert not errors, errors
+
+
+def test_an_incident_with_no_place_and_no_station_asks_for_the_station_in_the_persons_language(
+        server, console) -> None:  # type: ignore[no-untyped-def]
+    """The server answers `station_required` (a code, no sentence to show): the form comes back
+    and says what to do, worded by the console in the dispatcher's language."""
+    page = console
+    form = open_form(page)
+    form.locator("select[name=type]").select_option("theft")
+    form.locator("input[name=address]").fill("Nepoznato mesto")
+    form.locator("button[type=submit]").click()
+    refused = page.get_by_test_id("draft-refused")
+    expect(refused).to_have_attribute("data-reason-code", "station_required", timeout=WAIT)
+    expect(refused).to_contain_text("Choose the station")
+    set_language(page, "sr-Cyrl")
+    expect(refused).to_contain_text("Изаберите станицу")
+    set_language(page, "en")
+    form = page.locator("[data-testid=incident-form]")
+    assert form.locator("input[name=address]").input_value() == "Nepoznato mesto"
+    form.get_by_test_id("form-station").select_option(label="PS Ruma")
+    form.locator("button[type=submit]").click()
+    page.locator("[data-testid=incident-detail]").wait_for(timeout=WAIT)

@@ -61,3 +61,18 @@ test('the counter shows near the limit, in the person\'s format', () => {
   assert.equal(nearLimit(449, 500), false);
   assert.equal(nearLimit(450, 500), true);
 });
+
+test('other refusal codes are worded from the outcome parameters, not the English reason', async () => {
+  const { refusal: refuse, refusalText: word } = await import('../src/shared/refusal.js');
+  const { createTranslator } = await import('../src/i18n/translate.js');
+  const { readFileSync } = await import('node:fs');
+  const sr = JSON.parse(readFileSync(new URL('../src/i18n/sr-Latn.json', import.meta.url), 'utf8'));
+  const t = createTranslator('sr-Latn', sr, {});
+  const r = refuse('incident.create', { reason_code: 'call_time_future', result: { field: 'args.call_received_at', max_ahead_min: 5 } }, null);
+  assert.equal(word(t, r, 'Vreme poziva', 'The call time is in the future.'), 'Vreme poziva je u budućnosti: prihvata se najviše 5 minuta unapred.');
+  // read back from the outbox after a reload: the parameters were stored with the outcome
+  const again = refuse('incident.create', { reason_code: 'station_required', reason_params: { field: 'args.org_unit_id' } }, null);
+  assert.match(word(t, again, 'Stanica', 'Choose the station'), /^Izaberite stanicu/);
+  // a code the apps do not word keeps the server's sentence
+  assert.equal(word(t, refuse('x', { reason_code: 'unit_busy' }, null), '', 'PA-11 is busy.'), 'PA-11 is busy.');
+});

@@ -54,6 +54,9 @@ function Notice({ n, draft }) {
   if (n.state === 'rejected' && n.reason_code === 'invalid') {
     const r = refusal(n.name, { reason_code: n.reason_code, result: draft?.refused?.field ? { field: `args.${draft.refused.field}` } : null }, draft?.values ?? args);
     why = refusalText(t, r, r.field ? fieldLabel(r.field) : '', n.notice);
+  } else if (n.reason_code) {
+    const r = refusal(n.name, { reason_code: n.reason_code, result: /** @type {any} */ (n).reason_params ?? null }, null);
+    why = refusalText(t, r, r.field ? fieldLabel(r.field) : '', n.notice);
   }
   return (
     <li class={`notice notice--${n.state}`} data-seq={n.seq} data-state={n.state} data-reason-code={n.reason_code ?? ''} role="alert">

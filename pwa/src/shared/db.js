@@ -341,6 +341,8 @@ export async function settleResults(results) {
     entry.state = transition(entry.state, to);
     entry.notice = to === 'confirmed' ? (r.outcome === 'merged' ? r.reason ?? null : null) : r.reason ?? r.reason_code ?? null;
     entry.reason_code = r.reason_code ?? null;
+    // The outcome's parameters (field, limits, times): the apps word the refusal from them.
+    entry.reason_params = r.result && typeof r.result === 'object' ? r.result : null;
     entry.outcome = r.outcome;
     await tx.store.put(entry);
     changed.push(entry);

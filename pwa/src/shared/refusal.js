@@ -39,10 +39,11 @@ export function argField(path) {
  * @param {string} name mutation name
  * @param {{reason_code?: string | null, result?: any}} outcome
  * @param {Record<string, unknown> | null | undefined} args what was sent
- * @returns {{code: string, field: string | null, length?: number, max?: number}}
+ * @returns {{code: string, field: string | null, length?: number, max?: number, params?: Record<string, unknown>}}
  */
 export function refusal(name, outcome, args) {
-  const field = argField(outcome.result?.field);
+  const params = outcome.result ?? /** @type {any} */ (outcome).reason_params ?? null;
+  const field = argField(params?.field);
   const code = outcome.reason_code ?? 'unknown';
   if (code === 'invalid' && args) {
     const candidates = field ? [field] : Object.keys(/** @type {any} */ (LIMITS)[name] ?? {});
@@ -54,19 +55,25 @@ export function refusal(name, outcome, args) {
       }
     }
   }
-  return { code, field };
+  // Parameters beyond the field (limits, times) travel along for the wording.
+  const extra = params && typeof params === 'object' && Object.keys(params).some((k) => k !== 'field');
+  return extra ? { code, field, params } : { code, field };
 }
 
 /**
  * One sentence for a refusal. `label` names the field as the screen does.
  * @param {(key: string, params?: Record<string, unknown>) => string} t
- * @param {{code: string, field: string | null, length?: number, max?: number}} r
+ * @param {{code: string, field: string | null, length?: number, max?: number, params?: Record<string, unknown>}} r
  * @param {string} label
  * @param {string | null} [fallback] the server's reason, for codes this module does not word
  */
 export function refusalText(t, r, label, fallback = null) {
   if (r.code === 'too_long') return t('limit.too_long', { field: label, length: r.length, count: r.max });
   if (r.code === 'invalid' && r.field) return t('limit.invalid', { field: label });
+  // Any other code the apps know (`refusal.<code>` in the messages), with the outcome's parameters.
+  const key = `refusal.${r.code}`;
+  const text = t(key, { ...(r.params ?? {}), field: label });
+  if (text !== key) return text;
   return fallback ?? t('limit.refused');
 }
 

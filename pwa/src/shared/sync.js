@@ -116,7 +116,7 @@ function rebuild() {
   for (const e of outbox) {
     if (e.state === 'queued' || e.state === 'sending' || (e.state === 'confirmed' && !(/** @type {any} */ (e).settled))) applyOptimistic(next, onServerClock(e.mutation, offset), e.state !== 'confirmed');
     if (e.state === 'rejected' || e.state === 'conflict' || (e.state === 'confirmed' && e.notice)) {
-      list.push({ seq: e.seq, name: e.mutation.name, state: e.state, notice: e.notice, reason_code: /** @type {any} */ (e).reason_code ?? null, device_at: e.mutation.device_at });
+      list.push({ seq: e.seq, name: e.mutation.name, state: e.state, notice: e.notice, reason_code: /** @type {any} */ (e).reason_code ?? null, reason_params: /** @type {any} */ (e).reason_params ?? null, device_at: e.mutation.device_at });
     }
   }
   batch(() => {
