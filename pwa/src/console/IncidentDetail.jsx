@@ -230,7 +230,7 @@ export function IncidentDetail({ id }) {
               <time>{clock(e.at)}</time> <strong>{t(`tl.${e.kind}`)}</strong>
               {e.call_sign && <span> · {e.call_sign}</span>}
               {e.by && <span class="hint"> · {e.by}</span>}
-              {e.text && <span class="prewrap"> — {e.text}</span>}
+              {e.text && <span class="prewrap"> — {e.kind === 'closed' ? outcomeText(e.text) : e.text}</span>}
               {e.late && <span class="badge badge--late"> {t('c.late')}</span>}
               {flagTexts(e.flags).map((text) => (
                 <span class="badge badge--warn" title={JSON.stringify(e.flags)}> {text}</span>
@@ -241,6 +241,13 @@ export function IncidentDetail({ id }) {
       </section>
     </div>
   );
+}
+
+/** A closing outcome's words (the timeline carries its code, e.g. `report_filed`). @param {string} code */
+function outcomeText(code) {
+  const key = `outcome.${code}`;
+  const text = t(key);
+  return text === key ? code : text;
 }
 
 const REPORT_TEXTS = ['summary', 'actions_taken', 'vehicles', 'evidence'];
