@@ -131,6 +131,14 @@ def test_availability_demand_and_track(analysis, tmp_path: Path) -> None:  # typ
     # no tile server in tests: the route and the status markers still draw (SVG paths)
     assert track.locator("path.leaflet-interactive").count() >= 2
     page.locator("input[name=at]").fill("0")  # range input: jumps to the start
+    # Issue 12.22: replay plays by itself, from the start, and can be paused.
+    start = int(page.locator("input[name=at]").input_value())
+    play = page.get_by_test_id("track-play")
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "true")
+    page.wait_for_function("s => Number(document.querySelector('input[name=at]').value) > s", arg=start, timeout=15_000)
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "false")
     _, lines = download_header(page, page.locator("[data-csv]").first, tmp_path)
     assert lines[0] == ",".join(TRACK_COLUMNS) and len(lines) > 2
     assert problems == []

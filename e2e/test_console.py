@@ -644,3 +644,23 @@ def test_suggestions_that_failed_offline_come_back_with_the_link(server, console
     expect(detail.get_by_test_id("recs-failed")).to_have_count(0, timeout=30_000)
     expect(detail.locator("[data-testid=recommendations] li").first).to_be_visible(timeout=15_000)
     release(desk, incident_id)
+
+
+def test_an_incident_exports_from_its_panel(server, console, crews, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12.22: the per-incident export (docs/incident-export.md) had no button."""
+    import json as _json
+
+    page = console
+    desk = SyncClient(server.base_url, "dispatcher5")
+    [(_officer, unit)] = officers_with_units(server.base_url, crews, 1)
+    incident_id = new_incident(desk, unit, "Izvoz 3, Ruma")
+    detail = open_incident(page, incident_id)
+    with page.expect_download(timeout=15_000) as info:
+        detail.get_by_test_id("incident-export").click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    doc = _json.loads(path.read_text(encoding="utf-8"))
+    assert info.value.suggested_filename.startswith("incident-SM-")
+    assert doc["incident"]["id"] == incident_id
+    assert "Izvoz 3" in path.read_text(encoding="utf-8")
+    release(desk, incident_id)

@@ -68,7 +68,24 @@ function Replay({ track }) {
   const mapRef = useRef(/** @type {any} */ (null));
   const cursorRef = useRef(/** @type {any} */ (null));
   const [at, setAt] = useState(track.end_ms);
-  useEffect(() => setAt(track.end_ms), [track]);
+  const [playing, setPlaying] = useState(false);
+  useEffect(() => {
+    setAt(track.end_ms);
+    setPlaying(false);
+  }, [track]);
+  // Play: the slider moves by itself, a whole shift in about 30 s, and stops at the end.
+  useEffect(() => {
+    if (!playing) return undefined;
+    const step = Math.max(60_000, Math.round((track.end_ms - track.start_ms) / 300));
+    const timer = setInterval(() => {
+      setAt((now) => {
+        const next = Math.min(track.end_ms, now + step);
+        if (next >= track.end_ms) setPlaying(false);
+        return next;
+      });
+    }, 100);
+    return () => clearInterval(timer);
+  }, [playing, track]);
 
   useEffect(() => {
     const node = el.current;
@@ -122,6 +139,18 @@ function Replay({ track }) {
           <span>{L('a.tr.time')}: <strong>{dateTime(at)}</strong></span>
           <input type="range" name="at" min={track.start_ms} max={track.end_ms} step={60000} value={at} onInput={(e) => setAt(Number(/** @type {HTMLInputElement} */ (e.target).value))} />
         </label>
+        <button
+          type="button"
+          class="button"
+          data-testid="track-play"
+          aria-pressed={playing ? 'true' : 'false'}
+          onClick={() => {
+            if (!playing && at >= track.end_ms) setAt(track.start_ms);
+            setPlaying(!playing);
+          }}
+        >
+          {playing ? L('a.tr.pause') : L('a.tr.play')}
+        </button>
         <p>
           {L('a.tr.status_then')}: <strong>{state.status ? L(`a.status.${state.status}`) : L('a.av.unknown')}</strong>
         </p>

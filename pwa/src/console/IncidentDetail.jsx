@@ -86,6 +86,21 @@ export function IncidentDetail({ id }) {
     entry?.result.then(loadRecs);
   }
 
+  /** The per-incident export (EIDO-like JSON, no personal data), saved as a file. */
+  async function exportIncident() {
+    try {
+      const doc = await api(`/api/analytics/incidents/${id}/export?locale=${encodeURIComponent(language.value)}`);
+      const url = URL.createObjectURL(new Blob([JSON.stringify(doc, null, 2)], { type: 'application/json' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `incident-${inc?.number ?? id}.json`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch {
+      toast('error', t('c.export_failed'));
+    }
+  }
+
   async function showCaller() {
     try {
       setCaller(await api(`/api/incidents/${id}/caller`));
@@ -105,7 +120,10 @@ export function IncidentDetail({ id }) {
         </h2>
       </div>
       <p class="detail__num">
-        {inc.number} · <span data-testid="incident-state">{t(`istate.${inc.state}`)}</span> · {t(`source.${inc.source}`)}
+        {inc.number} · <span data-testid="incident-state">{t(`istate.${inc.state}`)}</span> · {t(`source.${inc.source}`)}{' '}
+        <button type="button" class="btn btn--small" data-testid="incident-export" onClick={exportIncident}>
+          {t('c.export', { format: 'JSON' })}
+        </button>
       </p>
       <dl class="facts">
         <dt>{t('c.call_received')}</dt>
