@@ -39,6 +39,7 @@ from server.settings import Settings
 from server.storage import connect, parse_database_url
 from server.storage.migrate import migrate
 from server.web.pwa import pwa_router
+from server.web.head import head_as_get
 from server.web.logs import quiet_client_noise
 from server.web.security import security_headers_hook
 
@@ -85,7 +86,7 @@ def create_app(settings: Settings) -> Litestar:
                              sync_service=SyncService(db, hub, [notifier]))
             yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, AuthController, AdminController, SyncController, DirectoryController,
                         IncidentController, PushController, gateway,
                         ShiftController,
@@ -110,3 +111,7 @@ def create_app(settings: Settings) -> Litestar:
         logging_config=LoggingConfig(root={"level": settings.log_level.upper(), "handlers": ["queue_listener"]},
                                      log_exceptions="debug"),
     )
+    # HEAD is GET without the body (monitors, link checkers). Around the router, not as route
+    # middleware: routing would answer 405 before any route middleware runs.
+    app.asgi_handler = head_as_get(app.asgi_handler)
+    return app

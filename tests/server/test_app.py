@@ -75,3 +75,25 @@ async def test_openapi_schema_is_served(client: AsyncTestClient) -> None:
     r = await client.get("/api/docs/openapi.json")
     assert r.status_code == 200
     assert "/api/health" in r.json()["paths"]
+
+
+async def test_head_is_answered_like_get_without_a_body(tmp_path: Path) -> None:
+    """Issue 12.18: HEAD on /, /sw.js and /api/health answered 405."""
+    from litestar.testing import AsyncTestClient
+
+    from server.app import create_app
+    from server.settings import load
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>Patrol</title>")
+    (dist / "sw.js").write_text("self.addEventListener('fetch', () => {});")
+    settings = load({"PATROL_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "PATROL_PWA_DIR": str(dist),
+                     "PATROL_DATA_DIR": str(tmp_path / "data")})
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        for path in ("/", "/sw.js", "/api/health"):
+            got, head = await client.get(path), await client.head(path)
+            assert head.status_code == got.status_code == 200, (path, head.status_code)
+            assert head.content == b"", path
+            assert head.headers.get("content-type") == got.headers.get("content-type"), path
+        assert (await client.head("/nowhere-at-all.js")).status_code == 404
