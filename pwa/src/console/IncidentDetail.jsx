@@ -134,10 +134,12 @@ export function IncidentDetail({ id }) {
         <dd>
           {inc.address || '—'}
           {inc.lat != null && (
-            <button type="button" class="link" onClick={() => (focusPoint.value = { lat: inc.lat, lon: inc.lon, at: Date.now() })}>
-              {' '}
-              {t('c.show_on_map')}
-            </button>
+            <>
+              {' · '}
+              <button type="button" class="link" onClick={() => (focusPoint.value = { lat: inc.lat, lon: inc.lon, at: Date.now() })}>
+                {t('c.show_on_map')}
+              </button>
+            </>
           )}
         </dd>
         <dt>{t('c.description')}</dt>

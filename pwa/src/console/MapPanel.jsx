@@ -103,9 +103,10 @@ export function MapPanel() {
         place(incidents, inc.id, inc.lat, inc.lon, key, () =>
           divIcon({
             className: 'mk-wrap',
-            iconSize: [28, 28],
-            iconAnchor: [14, 28],
-            html: `<span class="mk mk--incident mk--p${esc(inc.priority)} mk--${esc(inc.state)}" data-incident-id="${esc(inc.id)}" title="${esc(inc.number)}">${esc(inc.priority)}</span>`,
+            iconSize: [36, 36],
+            iconAnchor: [18, 36],
+            // The pin is a rotated square; its label is turned back upright (a tilted "2" read as "?").
+            html: `<span class="mk mk--incident mk--p${esc(inc.priority)} mk--${esc(inc.state)}" data-incident-id="${esc(inc.id)}" title="${esc(inc.number)}"><span class="mk__label">P${esc(inc.priority)}</span></span>`,
           }),
           () => openIncident(inc.id),
         );

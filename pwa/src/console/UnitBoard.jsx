@@ -24,9 +24,10 @@ export function UnitBoard() {
   const q = search.value.trim().toLowerCase();
   const alarmed = new Set(openAlerts.value.map((a) => a.unit_id));
   const stations = orgUnits.value.filter((o) => o.kind !== 'directorate');
-  const units = unitList.value.filter(
-    (u) => (!station || u.org_unit_id === station) && (!status || u.status === status) && matches(u, q, extra.get(u.id)),
-  );
+  // Off-duty units go last (in their own order): the crews on duty are what a dispatcher scans.
+  const units = unitList.value
+    .filter((u) => (!station || u.org_unit_id === station) && (!status || u.status === status) && matches(u, q, extra.get(u.id)))
+    .sort((a, b) => Number(a.status === 'off_duty') - Number(b.status === 'off_duty'));
   const counts = Object.fromEntries(STATUSES.map((s) => [s, unitList.value.filter((u) => u.status === s).length]));
 
   return (
@@ -64,7 +65,8 @@ export function UnitBoard() {
           const x = extra.get(u.id);
           const a = u.current_assignment_id ? db.assignment.get(u.current_assignment_id) : null;
           const inc = a ? db.incident.get(a.incident_id) : null;
-          const stale = !u.last_position_at || nowMs - u.last_position_at > STALE_MS;
+          // A stale position is a warning only for a unit on duty; off duty nobody shares one.
+          const stale = u.status !== 'off_duty' && (!u.last_position_at || nowMs - u.last_position_at > STALE_MS);
           const st = alarmed.has(u.id) ? 'emergency' : u.status;
           return (
             <li
