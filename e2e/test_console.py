@@ -664,3 +664,39 @@ def test_an_incident_exports_from_its_panel(server, console, crews, tmp_path) ->
     assert doc["incident"]["id"] == incident_id
     assert "Izvoz 3" in path.read_text(encoding="utf-8")
     release(desk, incident_id)
+
+
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_the_console_layout_holds_at_desk_widths(server, browser, width) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12.20: the header wrapped to two rows at 1440 and 1280 px, the map's zoom buttons
+    were drawn over the settings, off-duty units were mixed in with loud 'stale' warnings."""
+    ctx = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.goto(server.base_url + "/console")
+        page.fill("input[name=username]", "dispatcher2")
+        page.fill("input[name=password]", PASSWORD)
+        page.locator("form button[type=submit]").click()
+        page.wait_for_selector("[data-testid=unit-board] li", timeout=20_000)
+        header = page.locator(".console__header").bounding_box()
+        assert header is not None and header["height"] < 70, header
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, "no sideways scroll"
+        # The settings popover is on top of the map's zoom buttons.
+        page.locator("details.console__prefs > summary").click()
+        zoom = page.locator(".leaflet-control-zoom-in").bounding_box()
+        panel = page.locator(".console__prefs-panel").bounding_box()
+        assert zoom is not None and panel is not None
+        x, y = zoom["x"] + zoom["width"] / 2, zoom["y"] + zoom["height"] / 2
+        if panel["x"] <= x <= panel["x"] + panel["width"] and panel["y"] <= y <= panel["y"] + panel["height"]:
+            on_top = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y)?.closest('.console__prefs-panel')",
+                                   [x, y])
+            assert on_top, "the zoom button is drawn over the settings"
+        page.locator("details.console__prefs > summary").click()
+        # Off-duty units last, and never warned stale.
+        statuses = page.locator("[data-testid=unit-board] li").evaluate_all("els => els.map(e => e.dataset.status)")
+        first_off = statuses.index("off_duty") if "off_duty" in statuses else len(statuses)
+        assert all(s == "off_duty" for s in statuses[first_off:]), statuses
+        stale_off = page.locator("[data-testid=unit-board] li[data-status=off_duty] .unit__pos--stale")
+        assert stale_off.count() == 0
+    finally:
+        ctx.close()
