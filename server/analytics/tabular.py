@@ -1,8 +1,9 @@
 """CSV rendering of every report: a header row, one line per row, stable column names.
 
 Times are given twice: ``*_ms`` (epoch ms, UTC) and ``*_local`` (ISO 8601 in
-Europe/Belgrade with its offset); durations are whole milliseconds. Empty
-values are empty cells. Lines end with CRLF (RFC 4180, what spreadsheets expect).
+Europe/Belgrade with its offset); durations are whole milliseconds (``*_ms``,
+for programs) and minutes with one decimal (``*_min``, for people reading the
+sheet). Empty values are empty cells. Lines end with CRLF (RFC 4180, what spreadsheets expect).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from .stats import local
 RESPONSE_COLUMNS: tuple[str, ...] = (
     "group_by", "key", "label", "incidents",
     *[f"{name}_{part}" for name in INTERVALS
-      for part in ("n", "median_ms", "p90_ms", "missing", "invalid", "corrected", "late")],
+      for part in ("n", "median_ms", "p90_ms", "median_min", "p90_min", "missing", "invalid", "corrected",
+                   "late")],
     "target_interval", "target_min", "within_target", "target_n", "share_within_target",
 )
 TIMELINE_COLUMNS: tuple[str, ...] = (
     "unit_id", "call_sign", "org_unit_code", "kind", "start_ms", "end_ms", "start_local",
-    "end_local", "duration_ms", "state", "status", "shift_id",
+    "end_local", "duration_ms", "duration_min", "state", "status", "shift_id",
 )
 DEMAND_COLUMNS: tuple[str, ...] = (
     "area_code", "area_name", "hour_of_week", "weekday", "hour", "hours_observed", "incidents",
@@ -34,6 +36,11 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "unit_id", "call_sign", "kind", "at_ms", "at_local", "lat", "lon", "accuracy_m", "heading",
     "speed_mps", "status", "assignment_id", "flagged",
 )
+
+
+def _min(ms: int | float | None) -> float | None:
+    """Milliseconds as minutes with one decimal (spreadsheets read these; 16.5, not 990000)."""
+    return None if ms is None else round(ms / 60_000, 1)
 
 
 def _iso(ms: int | None) -> str:
@@ -60,7 +67,8 @@ def _render(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 def _response_line(report: ResponseReport, row: ResponseRow) -> list[Any]:
     out: list[Any] = [report.group_by, row.key, row.label, row.incidents]
     for s in row.intervals:
-        out += [s.n, s.median_ms, s.p90_ms, s.missing, s.invalid, s.corrected, s.late]
+        out += [s.n, s.median_ms, s.p90_ms, _min(s.median_ms), _min(s.p90_ms), s.missing, s.invalid, s.corrected,
+                s.late]
     out += [row.target_interval, report.target_min, row.within_target, row.target_n,
             row.share_within_target]
     return out
@@ -79,13 +87,13 @@ def timeline_csv(units: Sequence[UnitTimeline]) -> str:
         head = [u.unit_id, u.call_sign, u.org_unit_code]
         for b in u.planned:
             lines.append([*head, "planned", b.start_ms, b.end_ms, _iso(b.start_ms), _iso(b.end_ms),
-                          b.end_ms - b.start_ms, "", "", b.shift_id])
+                          b.end_ms - b.start_ms, _min(b.end_ms - b.start_ms), "", "", b.shift_id])
         for s in u.actual:
             lines.append([*head, "actual", s.start_ms, s.end_ms, _iso(s.start_ms), _iso(s.end_ms),
-                          s.end_ms - s.start_ms, s.state, s.status, ""])
+                          s.end_ms - s.start_ms, _min(s.end_ms - s.start_ms), s.state, s.status, ""])
         for g in u.gaps:
             lines.append([*head, "gap", g.start_ms, g.end_ms, _iso(g.start_ms), _iso(g.end_ms),
-                          g.end_ms - g.start_ms, g.state, "", g.shift_id])
+                          g.end_ms - g.start_ms, _min(g.end_ms - g.start_ms), g.state, "", g.shift_id])
     return _render(TIMELINE_COLUMNS, lines)
 
 

@@ -234,12 +234,16 @@ async def test_csv_of_every_report(db: Database) -> None:
     assert [ln[1] for ln in lines[1:]] == ["SM-IN", "SM-RU", "ALL"]
     row = dict(zip(lines[0], lines[-1]))
     assert row["call_to_arrival_median_ms"] == str(16 * M) and row["share_within_target"] == "0.333333"
+    assert row["call_to_arrival_median_min"] == "16.0", "minutes for people beside the milliseconds"
     assert row["call_to_action_median_ms"] == str(9 * M)
     units = await availability_timeline(db, "/SM/", DAY_START, DAY_END)
     lines = list(csv.reader(io.StringIO(to_csv(units))))
     assert tuple(lines[0]) == TIMELINE_COLUMNS
-    assert (lines[1][1], lines[1][3], lines[1][11]) == ("IN-1", "planned", "s4")
-    assert lines[2][3] == "actual" and lines[2][9] == "unknown"
+    shift_col = TIMELINE_COLUMNS.index("shift_id")
+    assert (lines[1][1], lines[1][3], lines[1][shift_col]) == ("IN-1", "planned", "s4")
+    duration = TIMELINE_COLUMNS.index("duration_min")
+    assert float(lines[1][duration]) == round(int(lines[1][duration - 1]) / 60_000, 1)
+    assert lines[2][3] == "actual" and lines[2][TIMELINE_COLUMNS.index("state")] == "unknown"
     assert lines[2][6] == "2025-01-15T00:00:00+01:00"
     assert sum(1 for ln in lines if ln[3] == "gap") == 4
     dem = await demand_vs_coverage(db, "/SM/", WEEK_START, WEEK_END)

@@ -19,7 +19,7 @@ export function CsvButton({ path, rows, label }) {
   }
   return (
     <span class="an-csv">
-      <button class="button button--small" type="button" data-csv onClick={go}>{label ?? L('a.csv')}</button>
+      <button class="button button--small" type="button" data-csv onClick={go}>{label ?? L('a.csv', { format: 'CSV' })}</button>
       {error && <span class="an-error">{error}</span>}
     </span>
   );
