@@ -87,6 +87,9 @@ def vocabulary() -> dict[str, Any]:
         "VISIBLE_ASSIGNMENT_STATES": _ordered(machines.ASSIGNMENT, machines.VISIBLE_ASSIGNMENT),
         "INCIDENT_STATES": _ordered(machines.INCIDENT),
         "TERMINAL_INCIDENT_STATES": _ordered(machines.INCIDENT, machines.INCIDENT.terminal),
+        # Read off the rule itself, so the apps' optimistic view clears what the server clears.
+        "CLEARED_BY_AVAILABLE": [s for s in _ordered(machines.ASSIGNMENT)
+                                 if machines.milestone_target("available", s) == "cleared"],
         "ROLES": list(principal.ROLES),
         "DESK_ROLES": [r for r in principal.ROLES if r in principal.DESK_ROLES],
     }
@@ -103,6 +106,7 @@ DOCS = {
     "VISIBLE_ASSIGNMENT_STATES": "Assignments whose incident the unit's officers may read.",
     "INCIDENT_STATES": "Every incident state.",
     "TERMINAL_INCIDENT_STATES": "Incident states after which its details no longer change.",
+    "CLEARED_BY_AVAILABLE": "Assignment states that a unit's 'available' clears (the server's milestone rule).",
     "ROLES": "Account roles.",
     "DESK_ROLES": "Roles that use the console.",
 }

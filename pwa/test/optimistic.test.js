@@ -48,3 +48,16 @@ test('the console can add reducers for its own mutations', () => {
   applyOptimistic(v, m('test.touch', {}), true);
   assert.equal(v.get('x').get('1').at, 1000);
 });
+
+test('available clears an acknowledged assignment too, as the server does (sync/machines.py)', () => {
+  // One copy of this rule was wrong: the server clears acknowledged, en route and on scene.
+  const v = new Map(view());
+  applyOptimistic(v, m('assignment.acknowledge', { assignment_id: 'a1' }), true);
+  applyOptimistic(v, m('unit.set_status', { unit_id: 'u1', status: 'available' }, 2000), true);
+  assert.equal(v.get('assignment').get('a1').state, 'cleared');
+  assert.equal(v.get('unit').get('u1').current_assignment_id, null);
+  // A pending one is not cleared (the server neither).
+  const w = new Map(view());
+  applyOptimistic(w, m('unit.set_status', { unit_id: 'u1', status: 'available' }, 2000), true);
+  assert.equal(w.get('assignment').get('a1').state, 'pending');
+});

@@ -11,6 +11,8 @@
  * mutations (incident.create, assignment.create, …) without editing this file.
  */
 
+import { ACTIVE_ASSIGNMENT_STATES, CLEARED_BY_AVAILABLE } from './vocabulary.js';
+
 /** @typedef {Map<string, Map<string, Record<string, any>>>} View */
 /** @typedef {(view: View, m: import('./db.js').Mutation, pending: boolean) => void} Reducer */
 
@@ -36,7 +38,8 @@ export function patch(view, type, id, fields, pending) {
   m.set(id, { ...(old ?? { id }), ...fields, ...(pending ? { _pending: true } : {}) });
 }
 
-const ACTIVE = ['pending', 'acknowledged', 'en_route', 'on_scene'];
+// From the server's rules (generated): a copy by hand once cleared only en route / on scene.
+const ACTIVE = ACTIVE_ASSIGNMENT_STATES;
 
 /** @type {Record<string, Reducer>} */
 const REDUCERS = {
@@ -57,7 +60,7 @@ const REDUCERS = {
           [col]: asg[col] ?? m.device_at,
           acknowledged_at: asg.acknowledged_at ?? m.device_at,
         }, pending);
-      } else if (a.status === 'available' && (asg.state === 'on_scene' || asg.state === 'en_route')) {
+      } else if (a.status === 'available' && CLEARED_BY_AVAILABLE.includes(asg.state)) {
         patch(view, 'assignment', asg.id, { state: 'cleared', cleared_at: m.device_at, ended_at: m.device_at }, pending);
         patch(view, 'unit', a.unit_id, { current_assignment_id: null }, pending);
       }

@@ -146,6 +146,13 @@ export const TERMINAL_INCIDENT_STATES = Object.freeze([
   "cancelled"
 ]);
 
+/** Assignment states that a unit's 'available' clears (the server's milestone rule). */
+export const CLEARED_BY_AVAILABLE = Object.freeze([
+  "acknowledged",
+  "en_route",
+  "on_scene"
+]);
+
 /** Account roles. */
 export const ROLES = Object.freeze([
   "officer",
