@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from e2e.clients import SyncClient, uuid7
 from e2e.staffing import Crew
-from e2e.test_officer import GEO, Desk, all_sent, nav, open_app, sign_in
+from e2e.test_officer import Desk, all_sent, nav, open_app, phone_context, sign_in
 
 WAIT = 15_000  # ms: a server round trip and a render on a busy machine
 LONG = ("Pozivalac javlja da se ispred zgrade svađaju dve osobe. " * 400)[:22_000]
@@ -240,12 +240,7 @@ def test_a_draft_survives_a_click_on_a_unit_and_a_reload_until_discarded(server,
 
 @pytest.fixture
 def phone(browser, server) -> Iterator[BrowserContext]:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(base_url=server.base_url, geolocation=GEO, permissions=["geolocation"],
-                              viewport={"width": 412, "height": 900})
-    try:
-        yield ctx
-    finally:
-        ctx.close()
+    yield from phone_context(browser, server)
 
 
 def test_a_note_over_the_limit_comes_back_to_the_field(phone: BrowserContext, server, crews: list[Crew]) -> None:  # type: ignore[no-untyped-def]

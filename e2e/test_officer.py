@@ -100,14 +100,19 @@ def pick(crews: list[Crew], index: int, member: int = 0) -> tuple[dict[str, Any]
     return crews[index].unit, crews[index].usernames[member]
 
 
-@pytest.fixture
-def context(browser, server) -> Iterator[BrowserContext]:
+def phone_context(browser, server) -> Iterator[BrowserContext]:  # type: ignore[no-untyped-def]
+    """A phone-sized browser context at Sremska Mitrovica, closed afterwards (the fixtures below)."""
     ctx = browser.new_context(base_url=server.base_url, geolocation=GEO, permissions=["geolocation"],
                               viewport={"width": 412, "height": 900})
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def context(browser, server) -> Iterator[BrowserContext]:
+    yield from phone_context(browser, server)
 
 
 def open_app(page: Page) -> None:

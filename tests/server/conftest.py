@@ -10,7 +10,8 @@ from server.app import create_app
 from server.settings import load
 from server.storage import connect
 from server.storage.migrate import migrate
-from tests.support.world import PASSWORD, World, build_world, new_device
+from tests.support.live import LiveServer
+from tests.support.world import PASSWORD, World, build_world, new_device, prepare_world
 
 
 @pytest.fixture
@@ -34,6 +35,20 @@ async def api(database_url: str, tmp_path: Path) -> AsyncIterator[AsyncTestClien
 
 # device id -> the secret the server issued at its first sign-in, as the app keeps it.
 DEVICE_SECRETS: dict[str, str] = {}
+
+
+@pytest.fixture
+def live_env() -> dict[str, str]:
+    """Extra PATROL_* settings for this module's `live` server (override it in the module)."""
+    return {}
+
+
+@pytest.fixture
+async def live(database_url: str, tmp_path: Path, live_env: dict[str, str]) -> AsyncIterator[LiveServer]:
+    """A real server (uvicorn in a thread) on a fresh database with the small test world."""
+    await prepare_world(database_url)
+    with LiveServer(database_url, tmp_path, **live_env) as srv:
+        yield srv
 
 
 async def sign_in(client: AsyncTestClient, username: str, device_id: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
 
 import pytest
 
@@ -239,55 +239,55 @@ def _cli(*args: str) -> int:
     return main(list(args))
 
 
-async def test_patrol_audit_verify_export_and_prune(database_url: str, tmp_path: Path, clock: ManualClock,
-                                                    capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+async def cli_db(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Database]:
+    """A migrated database that the `patrol` CLI in this process uses too (through PATROL_*)."""
     monkeypatch.setenv("PATROL_DATABASE_URL", database_url)
     monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path))
     db = await connect(database_url)
     try:
         await migrate(db)
-        await _write(db, 3)
-        assert await asyncio.to_thread(_cli, "audit", "verify") == 0
-        out = capsys.readouterr().out.strip().splitlines()
-        assert len(out) == 1 and out[0].startswith("audit chain OK: 3 rows (seq 1..3), head ")
-
-        export = tmp_path / "audit.jsonl"
-        assert await asyncio.to_thread(_cli, "audit", "export", "--since", "0") == 0
-        export.write_text(capsys.readouterr().out)
-        assert await asyncio.to_thread(_cli, "audit", "verify", "--file", str(export)) == 0
-        assert capsys.readouterr().out.startswith("audit chain OK: 3 rows")
-
-        await _exec(db, "DELETE FROM audit_log WHERE seq = 2")
-        assert await asyncio.to_thread(_cli, "audit", "verify") == 1
-        out = capsys.readouterr().out.strip().splitlines()
-        assert len(out) == 1 and out[0].startswith(f"audit chain BROKEN at row id {await _id_of(db, 3)} (seq 3)")
-        assert await asyncio.to_thread(_cli, "audit", "export", "--since", "yesterday") == 2
-        assert "--since 'yesterday'" in capsys.readouterr().err
+        yield db
     finally:
         await db.close()
 
 
-async def test_patrol_audit_prune_follows_the_setting(database_url: str, tmp_path: Path, clock: ManualClock,
+async def test_patrol_audit_verify_export_and_prune(cli_db: Database, tmp_path: Path, clock: ManualClock,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    db = cli_db
+    await _write(db, 3)
+    assert await asyncio.to_thread(_cli, "audit", "verify") == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith("audit chain OK: 3 rows (seq 1..3), head ")
+
+    export = tmp_path / "audit.jsonl"
+    assert await asyncio.to_thread(_cli, "audit", "export", "--since", "0") == 0
+    export.write_text(capsys.readouterr().out)
+    assert await asyncio.to_thread(_cli, "audit", "verify", "--file", str(export)) == 0
+    assert capsys.readouterr().out.startswith("audit chain OK: 3 rows")
+
+    await _exec(db, "DELETE FROM audit_log WHERE seq = 2")
+    assert await asyncio.to_thread(_cli, "audit", "verify") == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and out[0].startswith(f"audit chain BROKEN at row id {await _id_of(db, 3)} (seq 3)")
+    assert await asyncio.to_thread(_cli, "audit", "export", "--since", "yesterday") == 2
+    assert "--since 'yesterday'" in capsys.readouterr().err
+
+
+async def test_patrol_audit_prune_follows_the_setting(cli_db: Database, clock: ManualClock,
                                                       capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PATROL_DATABASE_URL", database_url)
-    monkeypatch.setenv("PATROL_DATA_DIR", str(tmp_path))
-    db = await connect(database_url)
-    try:
-        await migrate(db)
-        await _write(db, 3)
-        clock.advance(days=100)
-        await _write(db, 1)
-        assert await asyncio.to_thread(_cli, "audit", "prune") == 0
-        assert "retention is off" in capsys.readouterr().out
-        monkeypatch.setenv("PATROL_AUDIT_RETENTION_DAYS", "90")
-        assert await asyncio.to_thread(_cli, "audit", "prune") == 0
-        assert capsys.readouterr().out.strip() == "deleted 3 audit rows older than 90 days"
-        assert await asyncio.to_thread(_cli, "audit", "verify") == 0
-        assert capsys.readouterr().out.startswith("audit chain OK: 2 rows (seq 4..5)")
-    finally:
-        await db.close()
+    db = cli_db
+    await _write(db, 3)
+    clock.advance(days=100)
+    await _write(db, 1)
+    assert await asyncio.to_thread(_cli, "audit", "prune") == 0
+    assert "retention is off" in capsys.readouterr().out
+    monkeypatch.setenv("PATROL_AUDIT_RETENTION_DAYS", "90")
+    assert await asyncio.to_thread(_cli, "audit", "prune") == 0
+    assert capsys.readouterr().out.strip() == "deleted 3 audit rows older than 90 days"
+    assert await asyncio.to_thread(_cli, "audit", "verify") == 0
+    assert capsys.readouterr().out.startswith("audit chain OK: 2 rows (seq 4..5)")
 
 
 def test_the_retention_setting_is_typed_and_documented() -> None:

@@ -14,25 +14,22 @@ import pytest
 import websockets
 
 from server.clock import ManualClock
-from server.storage import connect
-from server.storage.migrate import migrate
 from tests.support.live import LiveServer
-from tests.support.world import PASSWORD, build_world, new_device
+from sync.store import Tx
+from tests.support.world import PASSWORD, new_device, prepare_world
 
 HOUR = 3_600_000
 
 
 @pytest.fixture
 async def live(clock: ManualClock, database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    async with db.transaction() as tx:  # an officer of station A with no shift yet
+    async def officer_without_a_shift(tx: Tx) -> None:  # of station A
         await tx.execute(
             "INSERT INTO users (id, username, full_name, role, org_unit_id, password_hash, created_at, updated_at)"
             " SELECT 'user-officer-new', 'officer-new', 'Officer New', 'officer', 'org-a', password_hash,"
             " created_at, updated_at FROM users WHERE id = 'user-officer-a'")
-    await db.close()
+
+    await prepare_world(database_url, officer_without_a_shift)
     # A one-second safety tick, so time passing is noticed quickly in the test.
     with LiveServer(database_url, tmp_path) as srv:
         srv.app.state.hub.safety_tick_s = 1.0

@@ -16,8 +16,7 @@ import asyncio
 import json
 import logging
 import uuid
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -26,12 +25,10 @@ from litestar.testing import AsyncTestClient
 from websockets.exceptions import ConnectionClosed
 
 from server.clock import now_ms
-from server.storage import connect
-from server.storage.migrate import migrate
 from server.web.logs import QuietInvalidUtf8
 from tests.server.conftest import headers, sign_in
 from tests.support.live import LiveServer
-from tests.support.world import PASSWORD, build_world, new_device
+from tests.support.world import PASSWORD, new_device
 
 HUGE = 10**30
 
@@ -297,14 +294,6 @@ async def test_a_nul_in_a_query_is_refused(api: AsyncTestClient, path: str, para
 # --------------------------------------------------------------------------- websocket
 
 
-@pytest.fixture
-async def live(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
-    with LiveServer(database_url, tmp_path) as srv:
-        yield srv
 
 
 async def _socket(srv: LiveServer, username: str) -> tuple[Any, str]:

@@ -39,10 +39,8 @@ from schemathesis.core.failures import Failure, FailureGroup
 from server.api.openapi import document
 from server.app import create_app
 from server.settings import load
-from server.storage import connect
-from server.storage.migrate import migrate
 from tests.support.live import LiveServer
-from tests.support.world import PASSWORD, build_world, new_device
+from tests.support.world import PASSWORD, new_device, prepare_world
 
 EXAMPLES = int(os.environ.get("PATROL_SCHEMATHESIS_EXAMPLES", "12"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -54,13 +52,7 @@ SKIP = {("POST", "/api/auth/logout")}
 def live(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     import asyncio
 
-    async def prepare() -> None:
-        db = await connect(database_url)
-        await migrate(db)
-        await build_world(db)
-        await db.close()
-
-    asyncio.run(prepare())
+    asyncio.run(prepare_world(database_url))
     with LiveServer(database_url, tmp_path, PATROL_LOGIN_MAX_FAILURES="1000") as srv:
         yield srv
 

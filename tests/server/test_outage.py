@@ -18,7 +18,6 @@ import httpx
 import pytest
 
 from server.storage import connect
-from server.storage.migrate import migrate
 from sync.store import StorageUnavailable
 from tests.conftest import PG_DSN, _with_search_path, drop_pg_schema, fresh_pg_database, require_pg
 from tests.support.live import LiveServer

@@ -28,12 +28,11 @@ from litestar.testing import AsyncTestClient
 
 from server import audit
 from server.storage import connect
-from server.storage.migrate import migrate
 from sync import changes, engine
 from sync.store import Database, StorageError
 from tests.server.conftest import headers, sign_in
 from tests.support.live import LiveServer
-from tests.support.world import build_world
+from tests.support.world import prepare_world
 from tests.sync.factories import T0, make_world, new_id, one
 
 # What is planted; none of it may appear outside the audited reads.
@@ -282,10 +281,7 @@ async def _frames(ws: Any, quiet_s: float) -> list[str]:
 
 async def test_live_delivery_carries_no_personal_data(database_url: str, tmp_path: Path) -> None:
     """The websocket (/ws): catch-up and live changes, to a desk and to the unit's phone."""
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
+    await prepare_world(database_url)
     with LiveServer(database_url, tmp_path) as live:
         async with httpx.AsyncClient(base_url=live.http) as http:
             actors = {u: Actor(await sign_in(http, u)) for u in USERS}  # type: ignore[arg-type]

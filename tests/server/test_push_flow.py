@@ -5,28 +5,21 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
 import uuid6
 
-from server.storage import connect
-from server.storage.migrate import migrate
 from tests.push.helpers import BrowserKeys, PushReceiver
 from tests.server.test_realtime import Client
 from tests.support.live import LiveServer
-from tests.support.world import build_world
+from tests.support.world import prepare_world
 
 
 @pytest.fixture
-async def live(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
-    with LiveServer(database_url, tmp_path, PATROL_PUSH_ALLOW_LOCAL_ENDPOINTS="1") as srv:
-        yield srv
+def live_env() -> dict[str, str]:
+    return {"PATROL_PUSH_ALLOW_LOCAL_ENDPOINTS": "1"}
 
 
 async def _subscribe(srv: LiveServer, client: Client, receiver: PushReceiver, keys: BrowserKeys,
@@ -106,10 +99,7 @@ LOCAL_ENDPOINTS = ["http://127.0.0.1:9/push", "https://localhost/push", "https:/
 
 
 async def test_local_endpoints_are_refused_unless_allowed(database_url: str, tmp_path: Path) -> None:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
+    await prepare_world(database_url)
     with LiveServer(database_url, tmp_path) as srv:
         officer = await Client(srv, "officer-a").login()
         keys = BrowserKeys()

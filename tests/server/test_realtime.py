@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,19 +13,13 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from server.storage import connect
-from server.storage.migrate import migrate
 from tests.support.live import LiveServer
-from tests.support.world import PASSWORD, build_world, new_device
+from tests.support.world import PASSWORD, new_device
 
 
 @pytest.fixture
-async def live(database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
-    with LiveServer(database_url, tmp_path, PATROL_WS_MAX_FRAME_BYTES="4096") as srv:
-        yield srv
+def live_env() -> dict[str, str]:
+    return {"PATROL_WS_MAX_FRAME_BYTES": "4096"}
 
 
 class Client:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import pytest
 import websockets
@@ -20,10 +19,8 @@ from litestar.testing import AsyncTestClient
 
 from server.clock import ManualClock
 from server.storage import connect
-from server.storage.migrate import migrate
 from tests.server.conftest import headers, sign_in
 from tests.support.live import LiveServer
-from tests.support.world import build_world
 
 async def _session_row(api: AsyncTestClient, auth: dict[str, Any]) -> dict[str, Any]:
     # The app's pool lives on the test client's own loop: read through a connection of ours.
@@ -122,13 +119,9 @@ async def test_an_officer_leaves_the_unit_when_the_shift_and_its_slack_are_over(
 
 
 @pytest.fixture
-async def live(clock: ManualClock, database_url: str, tmp_path: Path) -> AsyncIterator[LiveServer]:
-    db = await connect(database_url)
-    await migrate(db)
-    await build_world(db)
-    await db.close()
-    with LiveServer(database_url, tmp_path) as srv:
-        yield srv
+def live_env(clock: ManualClock) -> dict[str, str]:
+    # Depends on `clock`: the manual clock is installed before the server starts.
+    return {}
 
 
 async def test_a_websocket_signs_on_after_an_idle_minute(clock: ManualClock, live: LiveServer) -> None:

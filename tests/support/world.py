@@ -11,7 +11,9 @@ import msgspec
 
 from server.auth.passwords import hash_password
 from sync.clock import now_ms
-from sync.store import Database
+from collections.abc import Awaitable, Callable
+
+from sync.store import Database, Tx
 
 PASSWORD = "correct horse battery"
 _HASH = hash_password(PASSWORD)
@@ -72,3 +74,20 @@ async def build_world(db: Database) -> World:
 
 def new_device() -> str:
     return str(uuid.uuid4())
+
+
+async def prepare_world(database_url: str, extra: Callable[[Tx], Awaitable[None]] | None = None) -> None:
+    """Migrate an empty database and load the small world (plus ``extra``'s rows) on a
+    connection of the caller's loop: the server to be started opens its own."""
+    from server.storage import connect
+    from server.storage.migrate import migrate
+
+    db = await connect(database_url)
+    try:
+        await migrate(db)
+        await build_world(db)
+        if extra is not None:
+            async with db.transaction() as tx:
+                await extra(tx)
+    finally:
+        await db.close()

@@ -206,3 +206,16 @@ async def open_incident(db: Database, w: World, *, at: int = T0, assign: str | N
                                                       "unit_id": w.units[assign]}, at=at + 1000)
         assert r.outcome == "applied", r
     return inc_id, asg_id
+
+
+async def description_conflict(db: Database, w: Any) -> tuple[str, str]:
+    """An incident whose description a dispatcher and an offline officer edited concurrently
+    (the officer's earlier edit synced later): (incident id, conflict id)."""
+    inc, _ = await open_incident(db, w)
+    v = (await row(db, "SELECT version FROM incidents WHERE id = $1", inc))["version"]
+    await one(db, w.device("dispatcher"), "incident.update", {"incident_id": inc, "description": "server"},
+              at=T0 + 8 * MIN, base_version=v)
+    r = await one(db, w.device("officer1"), "incident.update", {"incident_id": inc, "description": "client"},
+                  at=T0 + 5 * MIN, base_version=v, sync_at=T0 + 10 * MIN)
+    assert r.outcome == "conflict"
+    return inc, r.result["conflicts"][0]["id"]

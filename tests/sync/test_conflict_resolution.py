@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from sync.store import Database
 
-from .factories import HOUR, MIN, T0, make_world, one, open_incident, row, rows
+from .factories import HOUR, MIN, T0, description_conflict, make_world, one, row, rows
 
 
 async def _conflict_then_third_edit(db: Database, w) -> tuple[str, str, int]:
-    inc, _ = await open_incident(db, w)
-    v = (await row(db, "SELECT version FROM incidents WHERE id = $1", inc))["version"]
-    await one(db, w.device("dispatcher"), "incident.update", {"incident_id": inc, "description": "server"},
-              at=T0 + 8 * MIN, base_version=v)
-    r = await one(db, w.device("officer1"), "incident.update", {"incident_id": inc, "description": "client"},
-                  at=T0 + 5 * MIN, base_version=v, sync_at=T0 + 10 * MIN)
-    assert r.outcome == "conflict"
-    cid = r.result["conflicts"][0]["id"]
+    inc, cid = await description_conflict(db, w)
     # A third person edits the field later, knowing both values.
     seen = (await row(db, "SELECT version FROM incidents WHERE id = $1", inc))["version"]
     r = await one(db, w.device("commander"), "incident.update", {"incident_id": inc, "description": "third"},

@@ -7,7 +7,7 @@ import json
 from sync.registry import hhmm
 from sync.store import Database
 
-from .factories import HOUR, MIN, T0, make_world, new_id, one, open_incident, row, rows
+from .factories import HOUR, MIN, T0, description_conflict, make_world, new_id, one, open_incident, row, rows
 
 
 def status(unit: str, st: str, **kw: object) -> dict:
@@ -238,15 +238,7 @@ async def test_update_without_fields_is_invalid(db: Database) -> None:
 # ------------------------------------------------------------------ conflicts resolved by a human
 
 
-async def _conflict(db: Database, w) -> tuple[str, str]:
-    inc, _ = await open_incident(db, w)
-    v = (await row(db, "SELECT version FROM incidents WHERE id = $1", inc))["version"]
-    await one(db, w.device("dispatcher"), "incident.update", {"incident_id": inc, "description": "server"},
-              at=T0 + 8 * MIN, base_version=v)
-    r = await one(db, w.device("officer1"), "incident.update", {"incident_id": inc, "description": "client"},
-                  at=T0 + 5 * MIN, base_version=v, sync_at=T0 + 10 * MIN)
-    assert r.outcome == "conflict"
-    return inc, r.result["conflicts"][0]["id"]
+_conflict = description_conflict
 
 
 async def test_resolve_conflict_with_client_value(db: Database) -> None:
